@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * HPKI card driver: APDUs, application discovery, ISO 7816-15 directories,
+ * PIN verification and signatures. Speaks to a reader through the transport ops
+ * table; knows nothing of PKCS#11 (the token layer maps hpki_card_status to CK_RV).
+ *
+ * Every public function that talks to the card runs inside one PC/SC transaction
+ * and first re-selects the application it needs, because another process may
+ * have selected the other application in between (G31 §5.3.3: cards may offer the
+ * basic logical channel only).
+ */
+#ifndef HPKI_CARD_H
+#define HPKI_CARD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hpki/card-defs.h"
+#include "hpki/cio.h"
+#include "transport.h"
+
+enum hpki_card_status {
+	HPKI_CARD_OK = 0,
+	HPKI_CARD_REMOVED,          /* card or reader gone */
+	HPKI_CARD_NOT_HPKI,         /* no HPKI application answers */
+	HPKI_CARD_PIN_INCORRECT,    /* 63Cx, x > 0 */
+	HPKI_CARD_PIN_LOCKED,       /* 6983, 6984, 63C0 */
+	HPKI_CARD_NOT_AUTHENTICATED,/* 6982: security status not satisfied */
+	HPKI_CARD_BAD_RESPONSE,     /* truncated, oversized or malformed answer, unexpected SW */
+	HPKI_CARD_UNSUPPORTED,      /* the card cannot do what was asked */
+	HPKI_CARD_DATA_INVALID,     /* input does not fit the key */
+	HPKI_CARD_IO_ERROR,         /* PC/SC failed */
+	HPKI_CARD_BUSY,             /* another process holds the card exclusively */
+	HPKI_CARD_NO_MEMORY,
+};
+
+enum hpki_app_role {
+	HPKI_ROLE_UNKNOWN = 0,
+	HPKI_ROLE_SIGNATURE,      /* 電子署名用: nonRepudiation key, PIN before every signature */
+	HPKI_ROLE_AUTHENTICATION, /* 電子認証用: PIN once per session */
+};
+
+enum hpki_sign_method {
+	HPKI_SIGN_METHOD_UNKNOWN = 0,
+	/* ISO MSE SET + PSO CDS; the host builds the whole k-byte block, the card does raw
+	 * RSA (G31 A.3.3, C.6.1 "パディングはカード外で行う"). Enables PSS. */
+	HPKI_SIGN_METHOD_PSO_RAW,
+	/* JMA 2019: SELECT key EF, then 80 2A 00 80 with a DigestInfo; the card pads. */
+	HPKI_SIGN_METHOD_LEGACY_DIGEST_INFO,
+};
+
+enum hpki_sign_input {
+	HPKI_SIGN_INPUT_DIGEST_INFO, /* PKCS#1 v1.5 payload (≤ k−11 bytes); padded by host or card */
+	HPKI_SIGN_INPUT_RAW_BLOCK,   /* exactly k bytes, already encoded (PSS); PSO_RAW only */
+};
+
+struct hpki_cert {
+	struct hpki_cd_cert info;
+	uint8_t *der;
+	size_t der_len;
+};
+
+#define HPKI_APP_MAX_CERTS 8
+#define HPKI_CARD_MAX_APPS 4
+
+struct hpki_app {
+	enum hpki_app_role role;
+	uint8_t aid[HPKI_AID_MAX_LEN];
+	size_t aid_len;
+	bool has_cia_info;
+	struct hpki_cia_info cia_info;
+	struct hpki_aod_pin pin;
+	struct hpki_prkd_key key;
+	bool has_key;
+	struct hpki_cert certs[HPKI_APP_MAX_CERTS];
+	size_t cert_count;
+	bool from_directories;      /* false: fell back to the known JMA layout */
+	enum hpki_sign_method sign_method;
+};
+
+struct hpki_card {
+	const struct hpki_transport_ops *ops;
+	void *context;
+	struct hpki_connection *conn;
+	char reader[HPKI_READER_NAME_MAX];
+	uint8_t atr[HPKI_ATR_MAX];
+	size_t atr_len;
+	bool extended_length;   /* from ATR card capabilities, else learnt from the card */
+	bool command_chaining;
+	struct hpki_app apps[HPKI_CARD_MAX_APPS];
+	size_t app_count;
+	unsigned long apdu_count; /* APDUs sent since attach (benchmarks, tests) */
+};
+
+/* Connects to the card in `reader`; no APDU is sent. */
+enum hpki_card_status hpki_card_attach(struct hpki_card *card, const struct hpki_transport_ops *ops,
+				       void *context, const char *reader);
+/* Disconnects and frees everything read from the card. Safe on a zeroed card. */
+void hpki_card_detach(struct hpki_card *card);
+
+/* Discovers the HPKI applications and reads, per application, EF.CIAInfo, EF.OD,
+ * EF.AOD, EF.PrKD, EF.CD and every certificate EF.CD names; one transaction. */
+enum hpki_card_status hpki_card_enumerate(struct hpki_card *card);
+
+/* PIN state from an empty VERIFY (no try used, G31 C.3.4): *verified true on 9000,
+ * else *tries_left from 63Cx; HPKI_CARD_PIN_LOCKED when blocked. */
+enum hpki_card_status hpki_card_pin_status(struct hpki_card *card, size_t app, bool *verified,
+					   int *tries_left);
+
+/* Exactly one VERIFY with the PIN (never repeated by the driver). The caller has
+ * checked length and characters. On HPKI_CARD_PIN_INCORRECT *tries_left is set. */
+enum hpki_card_status hpki_card_verify_pin(struct hpki_card *card, size_t app, const uint8_t *pin,
+					   size_t pin_len, int *tries_left);
+
+/* Signs with the application's key. *sig_len in: capacity, out: length. */
+enum hpki_card_status hpki_card_sign(struct hpki_card *card, size_t app, enum hpki_sign_input kind,
+				     const uint8_t *input, size_t input_len, uint8_t *sig, size_t *sig_len);
+
+const char *hpki_card_status_text(enum hpki_card_status status);
+
+#endif
