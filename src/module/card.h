@@ -88,6 +88,17 @@ struct hpki_card {
 	size_t atr_len;
 	bool extended_length;   /* from ATR card capabilities, else learnt from the card */
 	bool command_chaining;
+	/* True once extended_length/command_chaining are known (ATR card capabilities,
+	 * ISO 7816-4 §8.1.1.2.7, or learnt from the first extended READ BINARY). */
+	bool capabilities_known;
+	/*
+	 * Set by the driver whenever it had to reconnect after HPKI_IO_CARD_RESET (another
+	 * process reset the card): every PIN verification on the card is gone. The token
+	 * layer reads it after each call, drops its logged-in state, and clears it.
+	 */
+	bool was_reset;
+	unsigned long reset_count; /* reconnects after a reset since attach (driver-internal) */
+	bool select_needs_fci;     /* the card refused SELECT DF with P2=0C; ask for the FCI */
 	struct hpki_app apps[HPKI_CARD_MAX_APPS];
 	size_t app_count;
 	unsigned long apdu_count; /* APDUs sent since attach (benchmarks, tests) */

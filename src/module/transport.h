@@ -45,11 +45,14 @@ struct hpki_transport_ops {
 	/* Context for one process (and one C_Initialize); NULL context is never passed. */
 	enum hpki_io_status (*open_context)(void **context);
 	void (*close_context)(void *context);
-	/* Names of the readers present now; *count <= max. */
+	/* Names of the readers present now; *count <= max. (pcsc: presence, ATR and
+	 * event_count are filled too, from a zero-timeout status query.) */
 	enum hpki_io_status (*list_readers)(void *context, struct hpki_reader_state *readers, size_t max,
 					    size_t *count);
 	/* Refreshes presence/ATR/event_count of the given readers, waiting up to timeout_ms for a
-	 * change (0 = no wait, UINT32_MAX = forever). HPKI_IO_TIMEOUT when nothing changed. */
+	 * change (0 = no wait, UINT32_MAX = forever). HPKI_IO_TIMEOUT when nothing changed.
+	 * HPKI_IO_OK at once when the resource manager knows a reader not in the list;
+	 * HPKI_IO_NO_READER when a listed reader has gone: list the readers again. */
 	enum hpki_io_status (*wait_readers)(void *context, struct hpki_reader_state *readers, size_t count,
 					    uint32_t timeout_ms);
 	/* Makes a blocked wait_readers return HPKI_IO_CANCELLED. Safe from any thread. */
