@@ -1,0 +1,450 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Objects: each certificate on the card, the end-entity public key and the
+ * private key, as precomputed attribute arrays built once per card insertion
+ * from the DER with OpenSSL. C_GetAttributeValue and C_FindObjects are generic
+ * loops over these arrays.
+ *
+ * CKA_ID links the end-entity certificate, public key and private key (NSS finds
+ * the key of a certificate this way, consumer-expectations §4) and is unique per
+ * object family on the token.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+
+#include "log.h"
+#include "module.h"
+#include "token.h"
+
+/* Handles are never reused within a process, so a stale handle never names a new object. */
+static CK_OBJECT_HANDLE next_handle = 1;
+
+struct attr_builder {
+	CK_ATTRIBUTE attrs[48];
+	size_t count;
+	bool failed;
+};
+
+static void add_bytes(struct attr_builder *b, CK_ATTRIBUTE_TYPE type, const void *value, size_t len)
+{
+	CK_ATTRIBUTE *a;
+
+	if (b->failed || b->count == sizeof b->attrs / sizeof b->attrs[0]) {
+		b->failed = true;
+		return;
+	}
+	a = &b->attrs[b->count];
+	a->type = type;
+	a->ulValueLen = (CK_ULONG)len;
+	a->pValue = NULL;
+	if (len > 0) {
+		a->pValue = malloc(len);
+		if (a->pValue == NULL) {
+			b->failed = true;
+			return;
+		}
+		memcpy(a->pValue, value, len);
+	}
+	b->count++;
+}
+
+static void add_bool(struct attr_builder *b, CK_ATTRIBUTE_TYPE type, bool value)
+{
+	CK_BBOOL v = value ? CK_TRUE : CK_FALSE;
+
+	add_bytes(b, type, &v, sizeof v);
+}
+
+static void add_ulong(struct attr_builder *b, CK_ATTRIBUTE_TYPE type, CK_ULONG value)
+{
+	add_bytes(b, type, &value, sizeof value);
+}
+
+static void add_text(struct attr_builder *b, CK_ATTRIBUTE_TYPE type, const char *text)
+{
+	add_bytes(b, type, text, strlen(text));
+}
+
+/* DER of an OpenSSL object through its i2d function. */
+#define ADD_DER(b, type, i2d, obj)                                     \
+	do {                                                           \
+		unsigned char *der_ = NULL;                            \
+		int len_ = i2d((obj), &der_);                          \
+		if (len_ <= 0)                                         \
+			(b)->failed = true;                            \
+		else                                                   \
+			add_bytes((b), (type), der_, (size_t)len_);    \
+		OPENSSL_free(der_);                                    \
+	} while (0)
+
+static void add_bignum(struct attr_builder *b, CK_ATTRIBUTE_TYPE type, const EVP_PKEY *key, const char *param)
+{
+	BIGNUM *bn = NULL;
+	unsigned char buf[1024];
+	int len;
+
+	if (!EVP_PKEY_get_bn_param(key, param, &bn) || (len = BN_num_bytes(bn)) > (int)sizeof buf) {
+		BN_free(bn);
+		b->failed = true;
+		return;
+	}
+	BN_bn2bin(bn, buf);
+	add_bytes(b, type, buf, (size_t)len);
+	BN_free(bn);
+}
+
+/* CK_DATE from an ASN1_TIME (PKCS#11 2.40 §3.3: YYYYMMDD as characters). */
+static void add_date(struct attr_builder *b, CK_ATTRIBUTE_TYPE type, const ASN1_TIME *t)
+{
+	struct tm tm;
+	CK_DATE date;
+	char text[16];
+
+	if (t == NULL || !ASN1_TIME_to_tm(t, &tm)) {
+		add_bytes(b, type, NULL, 0);
+		return;
+	}
+	snprintf(text, sizeof text, "%04d%02d%02d", (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100,
+		 tm.tm_mday % 100);
+	memcpy(date.year, text, 4);
+	memcpy(date.month, text + 4, 2);
+	memcpy(date.day, text + 6, 2);
+	add_bytes(b, type, &date, sizeof date);
+}
+
+static void add_storage_attrs(struct attr_builder *b, CK_OBJECT_CLASS klass, bool is_private, const char *label)
+{
+	add_ulong(b, CKA_CLASS, klass);
+	add_bool(b, CKA_TOKEN, true);
+	add_bool(b, CKA_PRIVATE, is_private);
+	add_bool(b, CKA_MODIFIABLE, false);
+	add_bool(b, CKA_COPYABLE, false);
+	add_bool(b, CKA_DESTROYABLE, false);
+	add_text(b, CKA_LABEL, label);
+}
+
+static void add_key_attrs(struct attr_builder *b, const struct hpki_token *token, const uint8_t *id, size_t id_len,
+			  X509 *cert)
+{
+	CK_MECHANISM_TYPE mechs[32], allowed[32];
+	size_t n = hpki_mech_list(&token->caps, mechs, 32), i, k = 0;
+	CK_MECHANISM_INFO info;
+
+	add_ulong(b, CKA_KEY_TYPE, CKK_RSA);
+	add_bytes(b, CKA_ID, id, id_len);
+	add_bytes(b, CKA_START_DATE, NULL, 0);
+	add_bytes(b, CKA_END_DATE, NULL, 0);
+	add_bool(b, CKA_DERIVE, false);
+	/* Unknown whether the key was generated on the card. */
+	add_bool(b, CKA_LOCAL, false);
+	add_ulong(b, CKA_KEY_GEN_MECHANISM, CK_UNAVAILABLE_INFORMATION);
+	for (i = 0; i < n && i < 32; i++)
+		if (hpki_mech_info(&token->caps, mechs[i], &info) == CKR_OK && (info.flags & CKF_SIGN))
+			allowed[k++] = mechs[i];
+	add_bytes(b, CKA_ALLOWED_MECHANISMS, allowed, k * sizeof allowed[0]);
+	ADD_DER(b, CKA_SUBJECT, i2d_X509_NAME, X509_get_subject_name(cert));
+	ADD_DER(b, CKA_PUBLIC_KEY_INFO, i2d_PUBKEY, X509_get0_pubkey(cert));
+	add_bignum(b, CKA_MODULUS, X509_get0_pubkey(cert), OSSL_PKEY_PARAM_RSA_N);
+	add_bignum(b, CKA_PUBLIC_EXPONENT, X509_get0_pubkey(cert), OSSL_PKEY_PARAM_RSA_E);
+}
+
+static CK_RV finish_object(struct hpki_token *token, struct attr_builder *b, CK_OBJECT_CLASS klass)
+{
+	struct hpki_object *o;
+	size_t i;
+
+	if (b->failed || token->object_count == HPKI_MAX_OBJECTS) {
+		for (i = 0; i < b->count; i++)
+			free(b->attrs[i].pValue);
+		return CKR_HOST_MEMORY;
+	}
+	o = &token->objects[token->object_count];
+	o->attrs = malloc(b->count * sizeof *o->attrs);
+	if (o->attrs == NULL) {
+		for (i = 0; i < b->count; i++)
+			free(b->attrs[i].pValue);
+		return CKR_HOST_MEMORY;
+	}
+	memcpy(o->attrs, b->attrs, b->count * sizeof *o->attrs);
+	o->attr_count = b->count;
+	o->klass = klass;
+	o->handle = next_handle++;
+	token->object_count++;
+	return CKR_OK;
+}
+
+static CK_RV add_certificate(struct hpki_token *token, X509 *x, const struct hpki_cert *cert, const uint8_t *id,
+			     size_t id_len, const char *label, bool end_entity)
+{
+	struct attr_builder b = { .count = 0 };
+	unsigned char digest[SHA_DIGEST_LENGTH];
+	unsigned int digest_len = 0;
+
+	add_storage_attrs(&b, CKO_CERTIFICATE, false, label);
+	add_ulong(&b, CKA_CERTIFICATE_TYPE, CKC_X_509);
+	add_bool(&b, CKA_TRUSTED, false);
+	/* PKCS#11 2.40 §4.6.2: 1 = token user, 2 = authority. */
+	add_ulong(&b, CKA_CERTIFICATE_CATEGORY, end_entity ? 1 : 2);
+	EVP_Digest(cert->der, cert->der_len, digest, &digest_len, EVP_sha1(), NULL);
+	add_bytes(&b, CKA_CHECK_VALUE, digest, 3);
+	add_date(&b, CKA_START_DATE, X509_get0_notBefore(x));
+	add_date(&b, CKA_END_DATE, X509_get0_notAfter(x));
+	ADD_DER(&b, CKA_SUBJECT, i2d_X509_NAME, X509_get_subject_name(x));
+	add_bytes(&b, CKA_ID, id, id_len);
+	ADD_DER(&b, CKA_ISSUER, i2d_X509_NAME, X509_get_issuer_name(x));
+	ADD_DER(&b, CKA_SERIAL_NUMBER, i2d_ASN1_INTEGER, X509_get0_serialNumber(x));
+	add_bytes(&b, CKA_VALUE, cert->der, cert->der_len);
+	add_bytes(&b, CKA_URL, NULL, 0);
+	if (X509_pubkey_digest(x, EVP_sha1(), digest, &digest_len))
+		add_bytes(&b, CKA_HASH_OF_SUBJECT_PUBLIC_KEY, digest, digest_len);
+	add_ulong(&b, CKA_NAME_HASH_ALGORITHM, CKM_SHA_1);
+	add_ulong(&b, CKA_JAVA_MIDP_SECURITY_DOMAIN, 0);
+	return finish_object(token, &b, CKO_CERTIFICATE);
+}
+
+static CK_RV add_public_key(struct hpki_token *token, X509 *x, const uint8_t *id, size_t id_len, const char *label)
+{
+	struct attr_builder b = { .count = 0 };
+
+	add_storage_attrs(&b, CKO_PUBLIC_KEY, false, label);
+	add_key_attrs(&b, token, id, id_len, x);
+	add_ulong(&b, CKA_MODULUS_BITS, (CK_ULONG)EVP_PKEY_get_bits(X509_get0_pubkey(x)));
+	add_bool(&b, CKA_ENCRYPT, false);
+	add_bool(&b, CKA_VERIFY, true);
+	add_bool(&b, CKA_VERIFY_RECOVER, false);
+	add_bool(&b, CKA_WRAP, false);
+	add_bool(&b, CKA_TRUSTED, false);
+	return finish_object(token, &b, CKO_PUBLIC_KEY);
+}
+
+/*
+ * CKA_PRIVATE reports the card's private flag (G31 B.4.5, JAHIS profile §8: TRUE):
+ * it guards the key's use by the PIN. The object itself is listed before login,
+ * because the card's directories are public (G31 §5.1.2 (9)) and applications
+ * look for the key of a certificate before they ask for a PIN.
+ */
+static CK_RV add_private_key(struct hpki_token *token, X509 *x, const uint8_t *id, size_t id_len, const char *label)
+{
+	struct attr_builder b = { .count = 0 };
+	CK_RV rv;
+
+	add_storage_attrs(&b, CKO_PRIVATE_KEY, true, label);
+	add_key_attrs(&b, token, id, id_len, x);
+	add_bool(&b, CKA_SENSITIVE, true);
+	add_bool(&b, CKA_DECRYPT, false);
+	add_bool(&b, CKA_SIGN, true);
+	add_bool(&b, CKA_SIGN_RECOVER, false);
+	add_bool(&b, CKA_UNWRAP, false);
+	add_bool(&b, CKA_EXTRACTABLE, false);
+	add_bool(&b, CKA_ALWAYS_SENSITIVE, true);
+	add_bool(&b, CKA_NEVER_EXTRACTABLE, true);
+	add_bool(&b, CKA_WRAP_WITH_TRUSTED, false);
+	add_bool(&b, CKA_ALWAYS_AUTHENTICATE, token->always_authenticate);
+	rv = finish_object(token, &b, CKO_PRIVATE_KEY);
+	if (rv == CKR_OK)
+		token->private_key = token->objects[token->object_count - 1].handle;
+	return rv;
+}
+
+/* The end-entity certificate: the one EF.CD links to the key by iD, else the first non-CA one. */
+static int end_entity_index(const struct hpki_app *app)
+{
+	size_t i;
+
+	for (i = 0; app->has_key && i < app->cert_count; i++)
+		if (app->certs[i].info.id_len == app->key.id_len && app->key.id_len > 0 &&
+		    memcmp(app->certs[i].info.id, app->key.id, app->key.id_len) == 0)
+			return (int)i;
+	for (i = 0; i < app->cert_count; i++)
+		if (!app->certs[i].info.authority)
+			return (int)i;
+	return -1;
+}
+
+static void subject_cn(X509 *x, const char *fallback, char *out, size_t size)
+{
+	if (X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, out, (int)size) <= 0)
+		snprintf(out, size, "%s", fallback[0] != '\0' ? fallback : "Certificate");
+}
+
+/* A CA certificate's CKA_ID must not collide with the key's: fall back to the SHA-1 of its key. */
+static size_t ca_cert_id(const struct hpki_cert *cert, X509 *x, const uint8_t *key_id, size_t key_id_len,
+			 uint8_t *out)
+{
+	unsigned int len = 0;
+
+	if (cert->info.id_len > 0 && !(cert->info.id_len == key_id_len && memcmp(cert->info.id, key_id, key_id_len) == 0)) {
+		memcpy(out, cert->info.id, cert->info.id_len);
+		return cert->info.id_len;
+	}
+	X509_pubkey_digest(x, EVP_sha1(), out, &len);
+	return len;
+}
+
+static CK_RV build_certificates(struct hpki_token *token, const struct hpki_app *app, int ee, const uint8_t *key_id,
+				size_t key_id_len)
+{
+	size_t i;
+	CK_RV rv = CKR_OK;
+
+	for (i = 0; i < app->cert_count && rv == CKR_OK; i++) {
+		const unsigned char *p = app->certs[i].der;
+		X509 *x = d2i_X509(NULL, &p, (long)app->certs[i].der_len);
+		uint8_t id[HPKI_CIO_ID_MAX > 20 ? HPKI_CIO_ID_MAX : 20];
+		size_t id_len;
+		char label[128];
+
+		if (x == NULL) {
+			hpki_error("certificate %zu of '%s' is not DER X.509; skipped", i, token->reader->name);
+			continue;
+		}
+		subject_cn(x, app->certs[i].info.label, label, sizeof label);
+		if ((int)i == ee) {
+			rv = add_certificate(token, x, &app->certs[i], key_id, key_id_len, label, true);
+			if (rv == CKR_OK && app->has_key)
+				rv = add_public_key(token, x, key_id, key_id_len, label);
+			if (rv == CKR_OK && app->has_key)
+				rv = add_private_key(token, x, key_id, key_id_len, label);
+		} else {
+			id_len = ca_cert_id(&app->certs[i], x, key_id, key_id_len, id);
+			rv = add_certificate(token, x, &app->certs[i], id, id_len, label, false);
+		}
+		X509_free(x);
+	}
+	return rv;
+}
+
+CK_RV hpki_objects_build(struct hpki_token *token)
+{
+	const struct hpki_app *app = &token->reader->card.apps[token->app];
+	int ee = end_entity_index(app);
+	uint8_t key_id[HPKI_CIO_ID_MAX] = { 0x01 };
+	size_t key_id_len = 1;
+
+	if (ee >= 0) {
+		const unsigned char *p = app->certs[ee].der;
+		X509 *x = d2i_X509(NULL, &p, (long)app->certs[ee].der_len);
+
+		if (x != NULL) {
+			token->caps.modulus_bits = (unsigned)EVP_PKEY_get_bits(X509_get0_pubkey(x));
+			/* PSS encoding needs the public key (mechanism.h); kept until the card goes. */
+			token->caps.public_key = X509_get_pubkey(x);
+		}
+		X509_free(x);
+	}
+	if (token->caps.modulus_bits == 0)
+		token->caps.modulus_bits = app->key.modulus_bits;
+	if (app->has_key && app->key.id_len > 0) {
+		memcpy(key_id, app->key.id, app->key.id_len);
+		key_id_len = app->key.id_len;
+	}
+	return build_certificates(token, app, ee, key_id, key_id_len);
+}
+
+void hpki_objects_free(struct hpki_token *token)
+{
+	size_t i, k;
+
+	for (i = 0; i < token->object_count; i++) {
+		for (k = 0; k < token->objects[i].attr_count; k++)
+			free(token->objects[i].attrs[k].pValue);
+		free(token->objects[i].attrs);
+	}
+	token->object_count = 0;
+	EVP_PKEY_free(token->caps.public_key);
+	token->caps.public_key = NULL;
+}
+
+const CK_ATTRIBUTE *hpki_object_attribute(const struct hpki_object *object, CK_ATTRIBUTE_TYPE type)
+{
+	size_t i;
+
+	for (i = 0; i < object->attr_count; i++)
+		if (object->attrs[i].type == type)
+			return &object->attrs[i];
+	return NULL;
+}
+
+bool hpki_object_matches(const struct hpki_object *object, const CK_ATTRIBUTE *template, CK_ULONG count)
+{
+	CK_ULONG i;
+
+	for (i = 0; i < count; i++) {
+		const CK_ATTRIBUTE *a = hpki_object_attribute(object, template[i].type);
+
+		if (a == NULL || a->ulValueLen != template[i].ulValueLen)
+			return false;
+		if (a->ulValueLen > 0 &&
+		    (template[i].pValue == NULL || memcmp(a->pValue, template[i].pValue, a->ulValueLen) != 0))
+			return false;
+	}
+	return true;
+}
+
+/* Private-key components the card never reveals: CKR_ATTRIBUTE_SENSITIVE, not TYPE_INVALID. */
+static bool is_sensitive(const struct hpki_object *object, CK_ATTRIBUTE_TYPE type)
+{
+	if (object->klass != CKO_PRIVATE_KEY)
+		return false;
+	switch (type) {
+	case CKA_PRIVATE_EXPONENT:
+	case CKA_PRIME_1:
+	case CKA_PRIME_2:
+	case CKA_EXPONENT_1:
+	case CKA_EXPONENT_2:
+	case CKA_COEFFICIENT:
+	case CKA_VALUE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* PKCS#11 2.40 §5.7 C_GetAttributeValue: every attribute is processed; the
+ * caller's length is compared before it is overwritten. */
+CK_RV hpki_object_get_attributes(const struct hpki_object *object, CK_ATTRIBUTE *template, CK_ULONG count)
+{
+	CK_RV rv = CKR_OK;
+	CK_ULONG i;
+
+	for (i = 0; i < count; i++) {
+		const CK_ATTRIBUTE *a = hpki_object_attribute(object, template[i].type);
+
+		if (is_sensitive(object, template[i].type)) {
+			template[i].ulValueLen = CK_UNAVAILABLE_INFORMATION;
+			rv = CKR_ATTRIBUTE_SENSITIVE;
+		} else if (a == NULL) {
+			template[i].ulValueLen = CK_UNAVAILABLE_INFORMATION;
+			rv = CKR_ATTRIBUTE_TYPE_INVALID;
+		} else if (template[i].pValue == NULL) {
+			template[i].ulValueLen = a->ulValueLen;
+		} else if (template[i].ulValueLen >= a->ulValueLen) {
+			if (a->ulValueLen > 0)
+				memcpy(template[i].pValue, a->pValue, a->ulValueLen);
+			template[i].ulValueLen = a->ulValueLen;
+		} else {
+			template[i].ulValueLen = CK_UNAVAILABLE_INFORMATION;
+			rv = CKR_BUFFER_TOO_SMALL;
+		}
+	}
+	return rv;
+}
+
+CK_ULONG hpki_object_size(const struct hpki_object *object)
+{
+	CK_ULONG size = 0;
+	size_t i;
+
+	for (i = 0; i < object->attr_count; i++)
+		size += object->attrs[i].ulValueLen + sizeof(CK_ATTRIBUTE);
+	return size;
+}

@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Readers and slots. Each PC/SC reader gets HPKI_SLOTS_PER_READER slots, one per
+ * application role (authentication first, then signature), so slot IDs stay the
+ * same for the life of the process whatever card is inserted. Readers are never
+ * removed from the table: NSS cannot cope with a shrinking slot list
+ * (consumer-expectations §2.2, NSS bug 1613632).
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "log.h"
+#include "module.h"
+#include "session.h"
+#include "token.h"
+
+static struct hpki_reader readers[HPKI_MAX_READERS];
+static size_t reader_count;
+static uint64_t insertion_counter;
+static double readers_refreshed_at = -1e9;
+
+void hpki_slots_reset(void)
+{
+	/* Forgets without freeing: used at C_Initialize and in a forked child. */
+	memset(readers, 0, sizeof readers);
+	reader_count = 0;
+	readers_refreshed_at = -1e9;
+}
+
+static CK_SLOT_ID slot_id_of(size_t reader, size_t role_index)
+{
+	return (CK_SLOT_ID)(reader * HPKI_SLOTS_PER_READER + role_index);
+}
+
+static void drop_card(struct hpki_reader *r)
+{
+	size_t i;
+
+	for (i = 0; i < HPKI_SLOTS_PER_READER; i++) {
+		hpki_session_close_slot(slot_id_of((size_t)(r - readers), i));
+		hpki_token_free(r->tokens[i]);
+		r->tokens[i] = NULL;
+	}
+	hpki_card_detach(&r->card);
+	r->card_read = false;
+}
+
+void hpki_slots_free(void)
+{
+	size_t i;
+
+	for (i = 0; i < reader_count; i++)
+		drop_card(&readers[i]);
+	hpki_slots_reset();
+}
+
+static struct hpki_reader *find_reader(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < reader_count; i++)
+		if (strcmp(readers[i].name, name) == 0)
+			return &readers[i];
+	return NULL;
+}
+
+static void mark_event(struct hpki_reader *r)
+{
+	size_t i;
+
+	for (i = 0; i < HPKI_SLOTS_PER_READER; i++)
+		r->event_pending[i] = true;
+}
+
+/* A reader that left the system keeps its slots, without a token. */
+static void reader_gone(struct hpki_reader *r)
+{
+	if (r->card_present) {
+		hpki_info("reader '%s' removed", r->name);
+		drop_card(r);
+		mark_event(r);
+	}
+	r->attached_to_system = false;
+	r->card_present = false;
+}
+
+CK_ULONG hpki_slot_count(void)
+{
+	return (CK_ULONG)(reader_count * HPKI_SLOTS_PER_READER);
+}
+
+struct hpki_reader *hpki_slot_reader(CK_SLOT_ID slot_id, size_t *role_index)
+{
+	size_t reader = (size_t)(slot_id / HPKI_SLOTS_PER_READER);
+
+	if (slot_id >= hpki_slot_count())
+		return NULL;
+	if (role_index != NULL)
+		*role_index = (size_t)(slot_id % HPKI_SLOTS_PER_READER);
+	return &readers[reader];
+}
+
+/* A card was inserted, removed or swapped since we last looked. */
+static void apply_presence(struct hpki_reader *r, const struct hpki_reader_state *state)
+{
+	bool present = state->present && !state->mute;
+	/* The event counter catches a swap between two looks (pcsc-lite dwEventState high word). */
+	bool changed = present != r->card_present || (present && state->event_count != r->event_count);
+
+	if (!changed)
+		return;
+	hpki_info("reader '%s': card %s", r->name, present ? "inserted" : "removed");
+	drop_card(r);
+	r->card_present = present;
+	r->event_count = state->event_count;
+	r->generation = ++insertion_counter;
+	mark_event(r);
+}
+
+static struct hpki_reader *add_reader(const char *name)
+{
+	struct hpki_reader *r;
+
+	if (reader_count == HPKI_MAX_READERS) {
+		hpki_error("more than %d readers: '%s' ignored", HPKI_MAX_READERS, name);
+		return NULL;
+	}
+	r = &readers[reader_count++];
+	memset(r, 0, sizeof *r);
+	/* Names came from the transport, which bounds them by HPKI_READER_NAME_MAX. */
+	memcpy(r->name, name, sizeof r->name);
+	r->name[sizeof r->name - 1] = '\0';
+	hpki_info("reader '%s' gets slots from %lu", r->name, (unsigned long)slot_id_of((size_t)(r - readers), 0));
+	return r;
+}
+
+/*
+ * Readers and card presence from the resource manager in one call, no APDU;
+ * at most once per refresh interval unless forced (NSS polls every second,
+ * consumer-expectations §4). New readers get slots; readers never lose theirs.
+ */
+static void refresh_readers(bool force)
+{
+	struct hpki_reader_state listed[HPKI_MAX_READERS];
+	size_t count = 0, i, j;
+	enum hpki_io_status status;
+	double now = hpki_now();
+
+	if (!force && now - readers_refreshed_at < hpki_module.config.refresh_interval)
+		return;
+	if (!hpki_module_have_context())
+		return;
+	readers_refreshed_at = now;
+	status = hpki_module.ops->list_readers(hpki_module.io_context, listed, HPKI_MAX_READERS, &count);
+	if (status != HPKI_IO_OK) {
+		hpki_info("listing readers: %s", hpki_io_status_text(status));
+		count = 0;
+	}
+	for (i = 0; i < reader_count; i++) {
+		bool still_there = false;
+
+		for (j = 0; j < count; j++)
+			still_there |= strcmp(readers[i].name, listed[j].name) == 0;
+		if (!still_there && readers[i].attached_to_system)
+			reader_gone(&readers[i]);
+	}
+	for (j = 0; j < count; j++) {
+		struct hpki_reader *r = find_reader(listed[j].name);
+
+		if (r == NULL && (r = add_reader(listed[j].name)) == NULL)
+			continue;
+		r->attached_to_system = true;
+		apply_presence(r, &listed[j]);
+	}
+}
+
+void hpki_slots_scan_readers(void)
+{
+	refresh_readers(true);
+}
+
+static size_t role_slot_index(enum hpki_app_role role)
+{
+	if (HPKI_BUILD_APPS != HPKI_BUILD_ALL)
+		return 0;
+	return role == HPKI_ROLE_SIGNATURE ? 1 : 0;
+}
+
+static bool role_wanted(enum hpki_app_role role)
+{
+	switch (HPKI_BUILD_APPS) {
+	case HPKI_BUILD_SIGNATURE:
+		return role == HPKI_ROLE_SIGNATURE;
+	case HPKI_BUILD_AUTHENTICATION:
+		return role == HPKI_ROLE_AUTHENTICATION;
+	default:
+		return true;
+	}
+}
+
+static void make_tokens(struct hpki_reader *r)
+{
+	size_t app;
+
+	for (app = 0; app < r->card.app_count; app++) {
+		enum hpki_app_role role = r->card.apps[app].role;
+		size_t index = role_slot_index(role);
+
+		if (!role_wanted(role))
+			continue;
+		if (role == HPKI_ROLE_UNKNOWN && r->tokens[index] != NULL)
+			index = (index + 1) % HPKI_SLOTS_PER_READER;
+		if (r->tokens[index] != NULL) {
+			hpki_error("'%s': application %zu has no free slot; ignored", r->name, app);
+			continue;
+		}
+		r->tokens[index] = hpki_token_new(r, app, r->generation);
+	}
+}
+
+/* Reads the card once per insertion (consumer-expectations §3.1: never probe forever). */
+static void read_card(struct hpki_reader *r)
+{
+	enum hpki_card_status status;
+
+	if (!r->card_present || r->card_read)
+		return;
+	r->card_read = true;
+	status = hpki_card_attach(&r->card, hpki_module.ops, hpki_module.io_context, r->name);
+	if (status == HPKI_CARD_OK)
+		status = hpki_card_enumerate(&r->card);
+	r->read_status = status;
+	if (status == HPKI_CARD_OK) {
+		hpki_info("'%s': %zu HPKI application(s), %lu APDUs", r->name, r->card.app_count,
+			  r->card.apdu_count);
+		make_tokens(r);
+		return;
+	}
+	/* Not HPKI, or unreadable: the slot stays token-less until the card changes. */
+	hpki_info("'%s': no token (%s)", r->name, hpki_card_status_text(status));
+	if (status == HPKI_CARD_REMOVED)
+		r->card_present = false;
+	hpki_card_detach(&r->card);
+}
+
+struct hpki_token *hpki_slot_token(CK_SLOT_ID slot_id, bool force_refresh)
+{
+	size_t role_index;
+	struct hpki_reader *r = hpki_slot_reader(slot_id, &role_index);
+
+	refresh_readers(force_refresh);
+	if (r == NULL)
+		return NULL;
+	read_card(r);
+	return r->tokens[role_index];
+}
+
+CK_RV hpki_slot_info(CK_SLOT_ID slot_id, CK_SLOT_INFO *info)
+{
+	size_t role_index;
+	struct hpki_reader *r = hpki_slot_reader(slot_id, &role_index);
+	struct hpki_token *token;
+	char description[HPKI_READER_NAME_MAX + 16];
+
+	if (r == NULL)
+		return CKR_SLOT_ID_INVALID;
+	token = hpki_slot_token(slot_id, false);
+	memset(info, 0, sizeof *info);
+	/* G31 §5.2.2: slot description = PC/SC reader name; manufacturer blank. The
+	 * role suffix keeps the two slots of one reader apart in PKCS#11 URIs. */
+	if (HPKI_SLOTS_PER_READER > 1)
+		snprintf(description, sizeof description, "%s (%s)", r->name, role_index == 0 ? "auth" : "sign");
+	else
+		snprintf(description, sizeof description, "%s", r->name);
+	hpki_pad_field(info->slotDescription, sizeof info->slotDescription, description);
+	hpki_pad_field(info->manufacturerID, sizeof info->manufacturerID, "");
+	info->flags = CKF_REMOVABLE_DEVICE | CKF_HW_SLOT;
+	if (token != NULL)
+		info->flags |= CKF_TOKEN_PRESENT;
+	return CKR_OK;
+}
+
+bool hpki_slots_take_event(bool force_refresh, CK_SLOT_ID *slot_id)
+{
+	size_t i, k;
+
+	refresh_readers(force_refresh);
+	for (i = 0; i < reader_count; i++) {
+		for (k = 0; k < HPKI_SLOTS_PER_READER; k++)
+			if (readers[i].event_pending[k]) {
+				readers[i].event_pending[k] = false;
+				*slot_id = slot_id_of(i, k);
+				return true;
+			}
+	}
+	return false;
+}
+
+size_t hpki_slots_wait_states(struct hpki_reader_state *states, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < reader_count && n < max; i++) {
+		if (!readers[i].attached_to_system)
+			continue;
+		memset(&states[n], 0, sizeof states[n]);
+		memcpy(states[n].name, readers[i].name, sizeof states[n].name);
+		states[n].present = readers[i].card_present;
+		states[n].event_count = readers[i].event_count;
+		n++;
+	}
+	return n;
+}

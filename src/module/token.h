@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The token model: readers → slots (one per card application role) → tokens with
+ * their objects. Built from what the card driver read; card status codes become
+ * CK_RV here, and only here (hpki_rv_from_card).
+ */
+#ifndef HPKI_TOKEN_H
+#define HPKI_TOKEN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <p11-kit/pkcs11.h>
+
+#include "card.h"
+#include "mechanism.h"
+
+#define HPKI_MAX_READERS 16
+#define HPKI_MAX_OBJECTS (3 + HPKI_APP_MAX_CERTS)
+
+struct hpki_object {
+	CK_OBJECT_HANDLE handle;
+	CK_OBJECT_CLASS klass;
+	CK_ATTRIBUTE *attrs; /* values owned by the object */
+	size_t attr_count;
+};
+
+struct hpki_reader;
+
+struct hpki_token {
+	struct hpki_reader *reader;
+	size_t app;                 /* index into reader->card.apps */
+	uint64_t generation;        /* changes with every card insertion: stale sessions die */
+	CK_TOKEN_INFO info;
+	struct hpki_object objects[HPKI_MAX_OBJECTS];
+	size_t object_count;
+	CK_OBJECT_HANDLE private_key;
+	struct hpki_key_caps caps;
+	bool always_authenticate;   /* userConsent: PIN before every signature (G31 B.4.5) */
+	bool logged_in;             /* CKU_USER, for every session of this token (PKCS#11 2.40 §5.6) */
+	int pin_tries;              /* last known; -1 unknown */
+	bool pin_locked;
+	double pin_checked_at;
+};
+
+struct hpki_reader {
+	char name[HPKI_READER_NAME_MAX];
+	bool attached_to_system;    /* still listed by PC/SC */
+	bool card_present;
+	uint32_t event_count;
+	bool card_read;             /* enumerate() ran for the card now inserted */
+	enum hpki_card_status read_status;
+	struct hpki_card card;
+	uint64_t generation;
+	struct hpki_token *tokens[2]; /* by slot role index */
+	bool event_pending[2];
+};
+
+/* Slots: reader r owns IDs r*HPKI_SLOTS_PER_READER + role index. */
+#define HPKI_SLOTS_PER_READER ((HPKI_BUILD_APPS == HPKI_BUILD_ALL) ? 2 : 1)
+
+/* ---- slots (slot.c) --------------------------------------------------------- */
+void hpki_slots_reset(void);
+void hpki_slots_free(void);
+/* Refreshes the reader list (new readers appear; none ever disappear). */
+void hpki_slots_scan_readers(void);
+CK_ULONG hpki_slot_count(void);
+/* NULL when slot_id names no slot. */
+struct hpki_reader *hpki_slot_reader(CK_SLOT_ID slot_id, size_t *role_index);
+/* Brings a slot's reader up to date (presence at most once per refresh interval,
+ * the card read once per insertion) and returns its token or NULL. */
+struct hpki_token *hpki_slot_token(CK_SLOT_ID slot_id, bool force_refresh);
+CK_RV hpki_slot_info(CK_SLOT_ID slot_id, CK_SLOT_INFO *info);
+/* First slot with a pending event (cleared), refreshing every reader first. */
+bool hpki_slots_take_event(bool force_refresh, CK_SLOT_ID *slot_id);
+/* Snapshot of the reader states for a blocking wait. */
+size_t hpki_slots_wait_states(struct hpki_reader_state *states, size_t max);
+
+/* ---- tokens (token.c) ------------------------------------------------------- */
+struct hpki_token *hpki_token_new(struct hpki_reader *reader, size_t app, uint64_t generation);
+void hpki_token_free(struct hpki_token *token);
+CK_RV hpki_token_info(struct hpki_token *token, CK_TOKEN_INFO *info);
+struct hpki_object *hpki_token_object(struct hpki_token *token, CK_OBJECT_HANDLE handle);
+/* Marks the token logged out (card reset, state lost); sessions follow. */
+void hpki_token_forget_login(struct hpki_token *token);
+/* Refreshes login truth for tokens that keep a card-side login (no userConsent). */
+void hpki_token_check_login(struct hpki_token *token);
+CK_RV hpki_token_login(struct hpki_token *token, CK_USER_TYPE user, const CK_UTF8CHAR *pin, CK_ULONG pin_len);
+CK_RV hpki_token_sign(struct hpki_token *token, enum hpki_sign_input kind, const uint8_t *input, size_t input_len,
+		      uint8_t *signature, size_t *signature_len);
+
+/* The one place card status becomes CK_RV; logs the source. */
+CK_RV hpki_rv_from_card(enum hpki_card_status status, const char *what);
+
+/* ---- objects (object.c) ----------------------------------------------------- */
+/* Builds the token's objects from the application's certificates and key. */
+CK_RV hpki_objects_build(struct hpki_token *token);
+void hpki_objects_free(struct hpki_token *token);
+bool hpki_object_matches(const struct hpki_object *object, const CK_ATTRIBUTE *template, CK_ULONG count);
+CK_RV hpki_object_get_attributes(const struct hpki_object *object, CK_ATTRIBUTE *template, CK_ULONG count);
+const CK_ATTRIBUTE *hpki_object_attribute(const struct hpki_object *object, CK_ATTRIBUTE_TYPE type);
+CK_ULONG hpki_object_size(const struct hpki_object *object);
+
+/* Copies text into a blank-padded fixed field, cutting at a UTF-8 character boundary. */
+void hpki_pad_field(CK_UTF8CHAR *field, size_t size, const char *text);
+
+#endif
