@@ -211,5 +211,9 @@ bool hpki_relock_after_wait(void)
 {
 	lock_global();
 	hpki_module.waiters--;
-	return hpki_module.initialized;
+	if (hpki_module.initialized)
+		return true;
+	/* C_Finalize ran meanwhile and waits for us to leave: not ours to hold any more. */
+	unlock_global();
+	return false;
 }

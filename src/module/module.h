@@ -49,7 +49,8 @@ CK_RV hpki_module_finalize(void);
 /* Checks initialisation (and the pid: a forked child must C_Initialize again) and takes the lock. */
 CK_RV hpki_enter(void);
 void hpki_leave(void);
-/* Releases the lock for a blocking wait, takes it again; false when C_Finalize ran meanwhile. */
+/* Releases the lock for a blocking wait and takes it again. Returns false, with
+ * the lock NOT held, when C_Finalize ran meanwhile. */
 void hpki_unlock_for_wait(void);
 bool hpki_relock_after_wait(void);
 

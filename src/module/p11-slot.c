@@ -22,9 +22,9 @@ CK_RV C_GetSlotList(CK_BBOOL tokenPresent, CK_SLOT_ID_PTR pSlotList, CK_ULONG_PT
 		hpki_leave();
 		return CKR_ARGUMENTS_BAD;
 	}
-	/* The size query refreshes the reader list (PKCS#11 2.20+ convention). */
-	if (pSlotList == NULL)
-		hpki_slots_scan_readers();
+	/* The size query always looks at the readers again (the PKCS#11 2.20+
+	 * convention for hot-plugged readers); the second call uses that view. */
+	hpki_slots_refresh(pSlotList == NULL);
 	total = hpki_slot_count();
 	for (i = 0; i < total; i++)
 		if (!tokenPresent || hpki_slot_token(i, false) != NULL)
@@ -76,7 +76,8 @@ CK_RV C_GetTokenInfo(CK_SLOT_ID slotID, CK_TOKEN_INFO_PTR pInfo)
 	return rv;
 }
 
-/* Blocks without the global lock on a PC/SC context of its own; C_Finalize cancels it. */
+/* Blocks without the global lock on a PC/SC context of its own; C_Finalize cancels
+ * it. Returns with the lock held, except for CKR_CRYPTOKI_NOT_INITIALIZED. */
 static CK_RV wait_for_change(void)
 {
 	struct hpki_reader_state states[HPKI_MAX_READERS];
@@ -87,10 +88,9 @@ static CK_RV wait_for_change(void)
 	hpki_unlock_for_wait();
 	status = hpki_module.ops->wait_readers(context, states, n, UINT32_MAX);
 	if (!hpki_relock_after_wait())
-		return CKR_CRYPTOKI_NOT_INITIALIZED;
-	if (status == HPKI_IO_CANCELLED)
-		return CKR_CRYPTOKI_NOT_INITIALIZED;
-	if (status != HPKI_IO_OK && status != HPKI_IO_TIMEOUT) {
+		return CKR_CRYPTOKI_NOT_INITIALIZED; /* lock released: C_Finalize owns the module now */
+	/* Cancelled while still initialised: nothing happened, look and wait again. */
+	if (status != HPKI_IO_OK && status != HPKI_IO_TIMEOUT && status != HPKI_IO_CANCELLED) {
 		hpki_error("waiting for reader events: %s", hpki_io_status_text(status));
 		return CKR_FUNCTION_FAILED;
 	}
@@ -123,7 +123,7 @@ CK_RV C_WaitForSlotEvent(CK_FLAGS flags, CK_SLOT_ID_PTR pSlot, CK_VOID_PTR pRese
 		}
 		rv = wait_for_change();
 		if (rv == CKR_CRYPTOKI_NOT_INITIALIZED)
-			return rv; /* the lock is held by nobody we own: C_Finalize ran */
+			return rv; /* without the lock: see hpki_relock_after_wait() */
 		if (rv != CKR_OK)
 			break;
 	}

@@ -90,10 +90,18 @@ CK_ULONG hpki_slot_count(void)
 	return (CK_ULONG)(reader_count * HPKI_SLOTS_PER_READER);
 }
 
+static void refresh_readers(bool force);
+
 struct hpki_reader *hpki_slot_reader(CK_SLOT_ID slot_id, size_t *role_index)
 {
 	size_t reader = (size_t)(slot_id / HPKI_SLOTS_PER_READER);
 
+	/* A slot ID may come from the application's configuration rather than from
+	 * C_GetSlotList (SunPKCS11 "slot = 1" calls C_GetSlotInfo right after
+	 * C_Initialize): an unknown ID first looks at the readers, at most once per
+	 * refresh interval, before it is CKR_SLOT_ID_INVALID (PKCS#11 2.40 §5.5). */
+	if (slot_id >= hpki_slot_count())
+		refresh_readers(false);
 	if (slot_id >= hpki_slot_count())
 		return NULL;
 	if (role_index != NULL)
@@ -112,6 +120,8 @@ static void apply_presence(struct hpki_reader *r, const struct hpki_reader_state
 		return;
 	hpki_info("reader '%s': card %s", r->name, present ? "inserted" : "removed");
 	drop_card(r);
+	r->read_failures = 0;
+	r->retry_at = 0;
 	r->card_present = present;
 	r->event_count = state->event_count;
 	r->generation = ++insertion_counter;
@@ -175,9 +185,9 @@ static void refresh_readers(bool force)
 	}
 }
 
-void hpki_slots_scan_readers(void)
+void hpki_slots_refresh(bool force)
 {
-	refresh_readers(true);
+	refresh_readers(force);
 }
 
 static size_t role_slot_index(enum hpki_app_role role)
@@ -219,29 +229,46 @@ static void make_tokens(struct hpki_reader *r)
 	}
 }
 
-/* Reads the card once per insertion (consumer-expectations §3.1: never probe forever). */
+/* A failure worth another try: the card was busy or being moved, not "not HPKI". */
+static bool transient_failure(enum hpki_card_status status)
+{
+	return status == HPKI_CARD_IO_ERROR || status == HPKI_CARD_BUSY || status == HPKI_CARD_REMOVED;
+}
+
+#define HPKI_READ_ATTEMPTS 3
+
+/*
+ * Reads the card once per insertion (consumer-expectations §3.1: never probe
+ * forever). A transient failure — another process holding the card, a card
+ * pulled out mid-read — is tried again at most HPKI_READ_ATTEMPTS times, one
+ * refresh interval apart; a card that is not HPKI is not asked again.
+ */
 static void read_card(struct hpki_reader *r)
 {
 	enum hpki_card_status status;
 
-	if (!r->card_present || r->card_read)
+	if (!r->card_present || r->card_read || hpki_now() < r->retry_at)
 		return;
-	r->card_read = true;
 	status = hpki_card_attach(&r->card, hpki_module.ops, hpki_module.io_context, r->name);
 	if (status == HPKI_CARD_OK)
 		status = hpki_card_enumerate(&r->card);
 	r->read_status = status;
 	if (status == HPKI_CARD_OK) {
+		r->card_read = true;
 		hpki_info("'%s': %zu HPKI application(s), %lu APDUs", r->name, r->card.app_count,
 			  r->card.apdu_count);
 		make_tokens(r);
 		return;
 	}
-	/* Not HPKI, or unreadable: the slot stays token-less until the card changes. */
-	hpki_info("'%s': no token (%s)", r->name, hpki_card_status_text(status));
-	if (status == HPKI_CARD_REMOVED)
-		r->card_present = false;
 	hpki_card_detach(&r->card);
+	if (transient_failure(status) && ++r->read_failures < HPKI_READ_ATTEMPTS) {
+		r->retry_at = hpki_now() + hpki_module.config.refresh_interval;
+		hpki_info("'%s': reading the card failed (%s); will try again", r->name, hpki_card_status_text(status));
+		return;
+	}
+	/* Not HPKI, or unreadable: the slot stays token-less until the card changes. */
+	r->card_read = true;
+	hpki_info("'%s': no token (%s)", r->name, hpki_card_status_text(status));
 }
 
 struct hpki_token *hpki_slot_token(CK_SLOT_ID slot_id, bool force_refresh)

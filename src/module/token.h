@@ -48,8 +48,10 @@ struct hpki_reader {
 	bool attached_to_system;    /* still listed by PC/SC */
 	bool card_present;
 	uint32_t event_count;
-	bool card_read;             /* enumerate() ran for the card now inserted */
+	bool card_read;             /* enumerate() succeeded, or failed for good, for this card */
 	enum hpki_card_status read_status;
+	unsigned read_failures;     /* transient failures for this card (bounded retries) */
+	double retry_at;
 	struct hpki_card card;
 	uint64_t generation;
 	struct hpki_token *tokens[2]; /* by slot role index */
@@ -62,8 +64,9 @@ struct hpki_reader {
 /* ---- slots (slot.c) --------------------------------------------------------- */
 void hpki_slots_reset(void);
 void hpki_slots_free(void);
-/* Refreshes the reader list (new readers appear; none ever disappear). */
-void hpki_slots_scan_readers(void);
+/* Brings readers and card presence up to date (forced, or when older than the
+ * refresh interval). New readers appear; none ever disappear. */
+void hpki_slots_refresh(bool force);
 CK_ULONG hpki_slot_count(void);
 /* NULL when slot_id names no slot. */
 struct hpki_reader *hpki_slot_reader(CK_SLOT_ID slot_id, size_t *role_index);

@@ -123,6 +123,26 @@ void p11_wait_token(CK_SLOT_ID slot, bool present)
 	assert_int_equal((info.flags & CKF_TOKEN_PRESENT) != 0, present);
 }
 
+void p11_drain_events(void)
+{
+	CK_SLOT_ID event;
+
+	while (p11->C_WaitForSlotEvent(CKF_DONT_BLOCK, &event, NULL) == CKR_OK)
+		;
+}
+
+void p11_wait_event(CK_SLOT_ID slot)
+{
+	CK_SLOT_ID event = (CK_SLOT_ID)-1;
+	int rounds;
+
+	alarm(20);
+	for (rounds = 0; rounds < 20 && event != slot; rounds++)
+		assert_int_equal(p11->C_WaitForSlotEvent(0, &event, NULL), CKR_OK);
+	alarm(0);
+	assert_int_equal(event, slot);
+}
+
 unsigned char *read_file(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");

@@ -33,6 +33,11 @@ bool p11_find_token(const char *label_prefix, CK_SLOT_ID *slot);
 /* Waits (blocking C_WaitForSlotEvent, bounded by alarm) until `slot` has/lacks a token. */
 void p11_wait_token(CK_SLOT_ID slot, bool present);
 
+/* Drops pending slot events (CKF_DONT_BLOCK until CKR_NO_EVENT). */
+void p11_drain_events(void);
+/* Blocks (bounded by alarm) until C_WaitForSlotEvent reports `slot`. */
+void p11_wait_event(CK_SLOT_ID slot);
+
 /* Reads a whole file; NULL on failure. */
 unsigned char *read_file(const char *path, size_t *len);
 /* $HPKI_VCARD_DATA_DIR/<holder>/<name> (or the source tree's test/pki). */

@@ -296,11 +296,11 @@ static void test_removal_invalidates_sessions_and_swap_shows_new_holder(void **s
 	char path[512];
 
 	assert_true(p11_find_token(NULL, &slot));
-	while (p11->C_WaitForSlotEvent(CKF_DONT_BLOCK, &event, NULL) == CKR_OK)
-		; /* drain the insertion events */
+	p11_drain_events();
 	assert_int_equal(p11->C_WaitForSlotEvent(CKF_DONT_BLOCK, &event, NULL), CKR_NO_EVENT);
 	assert_int_equal(p11->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &session), CKR_OK);
 	assert_int_equal(vcard_ctl(NULL, 0, "remove"), 0);
+	p11_wait_event(slot);
 	p11_wait_token(slot, false);
 	assert_int_not_equal(p11->C_GetSessionInfo(session, &info), CKR_OK);
 	assert_int_equal(p11->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &session), CKR_TOKEN_NOT_PRESENT);
@@ -322,7 +322,9 @@ static void test_removal_invalidates_sessions_and_swap_shows_new_holder(void **s
 	assert_memory_equal(value, expected, len);
 	free(value);
 	free(expected);
+	p11_drain_events();
 	assert_int_equal(vcard_ctl(NULL, 0, "swap %s", holder()), 0);
+	p11_wait_event(slot);
 	p11_wait_token(slot, true);
 }
 
@@ -340,8 +342,7 @@ static void test_blocking_wait_is_interrupted_by_finalize(void **state)
 	CK_RV rv;
 
 	assert_true(p11_find_token(NULL, &slot));
-	while (p11->C_WaitForSlotEvent(CKF_DONT_BLOCK, &event, NULL) == CKR_OK)
-		;
+	p11_drain_events();
 	pthread_create(&thread, NULL, finalize_later, NULL);
 	alarm(20);
 	rv = p11->C_WaitForSlotEvent(0, &event, NULL);
@@ -407,24 +408,84 @@ static void test_threads_and_processes_enumerate_at_once(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* Re-reads the card with a fault set up; the module must answer cleanly. */
+static void read_with_fault(CK_SLOT_ID slot, const char *fault)
+{
+	CK_SLOT_ID slots[16];
+	CK_SLOT_INFO slot_info;
+	CK_TOKEN_INFO info;
+	CK_ULONG n = 16, i;
+
+	p11_drain_events();
+	assert_int_equal(vcard_ctl(NULL, 0, "remove"), 0);
+	p11_wait_event(slot);
+	assert_int_equal(vcard_ctl(NULL, 0, "%s", fault), 0);
+	assert_int_equal(vcard_ctl(NULL, 0, "insert"), 0);
+	p11_wait_event(slot);
+	assert_int_equal(p11->C_GetSlotList(CK_FALSE, slots, &n), CKR_OK);
+	for (i = 0; i < n; i++) {
+		CK_RV rv;
+
+		assert_int_equal(p11->C_GetSlotInfo(slots[i], &slot_info), CKR_OK);
+		rv = p11->C_GetTokenInfo(slots[i], &info);
+		assert_true(rv == CKR_OK || rv == CKR_TOKEN_NOT_PRESENT);
+	}
+	print_message("fault '%s': module answered cleanly\n", fault);
+}
+
+static void test_malicious_card_gives_clean_errors(void **state)
+{
+	static const char *faults[] = {
+		"fault sw 6F00 3",            /* wrong status words */
+		"fault truncate 3 2",         /* truncated answers */
+		"fault garbage 40 2",
+		"fault oversize 300 2",       /* longer than asked */
+		"fault get-response-loop",    /* 61FF forever */
+	};
+	/* The same damage in each layout: end-entity certificate, EF.CD, EF.PrKD. */
+	const char *profile = getenv("HPKI_VCARD_PROFILE");
+	bool jahis = profile != NULL && strcmp(profile, "jahis") == 0;
+	const char *apps = getenv("HPKI_TEST_APPS");
+	int other_app = apps != NULL && strcmp(apps, "sig") == 0 ? 1 : 2;
+	char corrupt[3][64];
+	CK_SLOT_ID slot;
+	size_t i;
+
+	snprintf(corrupt[0], sizeof corrupt[0], "corrupt 1 %s huge-length", jahis ? "0018" : "0016");
+	snprintf(corrupt[1], sizeof corrupt[1], "corrupt %d %s truncate", other_app, jahis ? "0015" : "0004");
+	snprintf(corrupt[2], sizeof corrupt[2], "corrupt 1 %s garbage", jahis ? "0014" : "0002");
+	assert_true(p11_find_token(NULL, &slot));
+	for (i = 0; i < sizeof faults / sizeof faults[0]; i++) {
+		read_with_fault(slot, faults[i]);
+		assert_int_equal(vcard_ctl(NULL, 0, "fault none"), 0);
+	}
+	for (i = 0; i < 3; i++)
+		read_with_fault(slot, corrupt[i]); /* a file stays corrupt until the swap below */
+	/* A good card afterwards is read again in full. */
+	p11_drain_events();
+	assert_int_equal(vcard_ctl(NULL, 0, "swap %s", holder()), 0);
+	p11_wait_event(slot);
+	p11_wait_token(slot, true);
+}
+
 static void test_enumeration_apdu_count_is_recorded(void **state)
 {
 	CK_SLOT_ID slots[16];
 	long apdus;
 
-	p11->C_Finalize(NULL);
-	assert_int_equal(vcard_ctl(NULL, 0, "remove"), 0);
-	assert_int_equal(vcard_ctl(NULL, 0, "stats-reset"), 0);
-	assert_int_equal(vcard_ctl(NULL, 0, "insert"), 0);
-	p11_init();
-	{
-		CK_ULONG n = 16;
+	CK_ULONG n = 16;
 
-		assert_int_equal(p11->C_GetSlotList(CK_FALSE, slots, &n), CKR_OK);
-		assert_true(n >= 1);
-		p11_wait_token(slots[0], true);
-		p11_token_slots(slots, 16);
-	}
+	/* A fresh insertion, seen by pcscd both ways, then a cold module. */
+	assert_int_equal(p11->C_GetSlotList(CK_FALSE, slots, &n), CKR_OK);
+	p11_drain_events();
+	assert_int_equal(vcard_ctl(NULL, 0, "remove"), 0);
+	p11_wait_event(slots[0]);
+	assert_int_equal(vcard_ctl(NULL, 0, "insert"), 0);
+	p11_wait_event(slots[0]);
+	p11->C_Finalize(NULL);
+	assert_int_equal(vcard_ctl(NULL, 0, "stats-reset"), 0);
+	p11_init();
+	p11_token_slots(slots, 16);
 	apdus = vcard_stat("apdus");
 	print_message("APDUs for a full enumeration (%s): %ld\n", getenv("HPKI_VCARD_PROFILE"), apdus);
 	assert_true(apdus > 0 && apdus < 80);
@@ -446,6 +507,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_blocking_wait_is_interrupted_by_finalize, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threads_and_processes_enumerate_at_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malicious_card_gives_clean_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enumeration_apdu_count_is_recorded, setup, teardown),
 	};
 
