@@ -27,6 +27,13 @@ enum hpki_build_apps { HPKI_BUILD_ALL, HPKI_BUILD_SIGNATURE, HPKI_BUILD_AUTHENTI
 struct hpki_config {
 	/* Seconds a reader's presence and a PIN counter stay cached (NSS polls every 1 s). */
 	double refresh_interval;
+	/* Which applications get a token (HPKI_PKCS11_TOKENS=all|auth|sign). Browsers log in
+	 * to every token that has certificates, asking for the signature PIN too, and on a
+	 * single-channel card that second login ends the first: so in browser processes
+	 * only the authentication token is shown unless configured otherwise (OpenSC
+	 * shows browsers one slot per card for the same reason, consumer-expectations §3.8). */
+	bool show_authentication;
+	bool show_signature;
 };
 
 struct hpki_module {

@@ -205,6 +205,10 @@ static bool role_wanted(enum hpki_app_role role)
 	case HPKI_BUILD_AUTHENTICATION:
 		return role == HPKI_ROLE_AUTHENTICATION;
 	default:
+		if (role == HPKI_ROLE_SIGNATURE)
+			return hpki_module.config.show_signature;
+		if (role == HPKI_ROLE_AUTHENTICATION)
+			return hpki_module.config.show_authentication;
 		return true;
 	}
 }

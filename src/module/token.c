@@ -230,6 +230,41 @@ static void note_card_reset(struct hpki_token *token)
 			hpki_token_forget_login(r->tokens[i]);
 }
 
+/* The other application's token on the same card, if any. */
+static struct hpki_token *sibling_of(const struct hpki_token *token)
+{
+	struct hpki_reader *r = token->reader;
+	size_t i;
+
+	for (i = 0; i < 2; i++)
+		if (r->tokens[i] != NULL && r->tokens[i] != token)
+			return r->tokens[i];
+	return NULL;
+}
+
+/* A login that lives on the card (no userConsent): selecting another application ends it. */
+static bool has_card_login(const struct hpki_token *token)
+{
+	return token != NULL && token->logged_in && !token->always_authenticate;
+}
+
+/*
+ * The driver has just selected this token's application. Cards may offer the
+ * basic logical channel only (G31 §5.3.3) and keep security state per
+ * application (G31 §4.4.2 (3)), so the other application's login is gone now:
+ * say so at once rather than at its next signature.
+ */
+static void note_application_selected(struct hpki_token *token)
+{
+	struct hpki_token *sibling = sibling_of(token);
+
+	if (has_card_login(sibling)) {
+		hpki_info("selecting '%.32s' ended the card login of '%.32s'", (const char *)token->info.label,
+			  (const char *)sibling->info.label);
+		hpki_token_forget_login(sibling);
+	}
+}
+
 /* PIN counter and verified state from an empty VERIFY: no try used (G31 C.3.4). */
 static void read_pin_status(struct hpki_token *token, bool *verified)
 {
@@ -279,7 +314,11 @@ static bool pin_status_allowed(struct hpki_token *token)
 {
 	CK_SLOT_ID slot;
 
-	return !(token_slot(token, &slot) && hpki_sessions_context_login_pending(slot));
+	if (token_slot(token, &slot) && hpki_sessions_context_login_pending(slot))
+		return false;
+	/* Nor for a look at this application while the other one holds a card login:
+	 * selecting this one would end that login behind the application's back. */
+	return !has_card_login(sibling_of(token));
 }
 
 void hpki_token_check_login(struct hpki_token *token)
@@ -351,6 +390,7 @@ CK_RV hpki_token_login(struct hpki_token *token, CK_USER_TYPE user, const CK_UTF
 	/* Exactly one VERIFY; never repeated, whatever happens (hpki-card-facts §3: 15 tries). */
 	status = hpki_card_verify_pin(&token->reader->card, token->app, pin, pin_len, &tries);
 	note_card_reset(token);
+	note_application_selected(token);
 	token->pin_checked_at = hpki_now();
 	if (status == HPKI_CARD_PIN_INCORRECT)
 		token->pin_tries = tries;
@@ -373,6 +413,7 @@ CK_RV hpki_token_sign(struct hpki_token *token, enum hpki_sign_input kind, const
 
 	status = hpki_card_sign(&token->reader->card, token->app, kind, input, input_len, signature, signature_len);
 	note_card_reset(token);
+	note_application_selected(token);
 	if (status == HPKI_CARD_NOT_AUTHENTICATED && !token->always_authenticate)
 		hpki_token_forget_login(token);
 	return hpki_rv_from_card(status, "C_Sign");
