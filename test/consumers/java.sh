@@ -21,7 +21,7 @@
 # .libs/hpki-pkcs11.so), TEST_TIMEOUT (whole run, 300 s), KEEP_WORK=1 keeps the
 # temporary directory. Ends with "N passed, N failed".
 set -u
-. "$(dirname "$0")/tools-lib.bash"
+. "$(dirname "$0")/lib.bash"
 need java openjdk-17-jdk-headless
 need javac openjdk-17-jdk-headless
 need keytool openjdk-17-jdk-headless

@@ -19,52 +19,14 @@
 # AUTH_PIN, SIGN_PIN, EE_LABEL, WORK (temporary directory, removed on exit unless
 # KEEP_WORK is set); nss_cleanup_hooks+=("command") runs at exit before the removal.
 
-TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-MODULE=${HPKI_PKCS11_MODULE:-$TOP/.libs/hpki-pkcs11.so}
-# The default holder of the test PKI ("doctor"; test/pki/README.md): token labels are
-# "HPKI Auth " / "HPKI Sign " + the certificate's CN, object labels the CN.
-EE_LABEL="TEST Taro Yamada"
-AUTH_TOKEN="HPKI Auth $EE_LABEL"
-SIGN_TOKEN="HPKI Sign $EE_LABEL"
-AUTH_PIN=1234
-SIGN_PIN=5678
+. "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
+
 # The AIDs' last byte tells the applications apart in the module's APDU log
 # (E8 28 BD 08 0F A0 00 00 03 91 00 00 00 00 00 0N; hpki-card-facts.md).
 AUTH_AID_TAIL="00 02"
 SIGN_AID_TAIL="00 01"
 
-passed=0 failed=0
-pass() { passed=$((passed + 1)); echo "PASS: $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
-check() {
-	local name=$1
-	shift
-	if "$@"; then pass "$name"; else fail "$name"; fi
-}
-finish() {
-	echo "$passed passed, $failed failed"
-	[ "$failed" = 0 ]
-	exit $?
-}
-
-need() { # program debian-package
-	command -v "$1" >/dev/null 2>&1 && return 0
-	fail "required program '$1' is missing (Debian package $2; see test/consumers/packages.txt)"
-	finish
-}
-
-step() { # seconds command...
-	local t=$1
-	shift
-	timeout -k 5 "$t" "$@"
-}
-
-nss_reexec() {
-	if [ -z "${HPKI_VCARD_CONTROL:-}" ]; then
-		[ -x "$TOP/test/with-vcard" ] || { echo "FAIL: $TOP/test/with-vcard missing"; exit 1; }
-		exec timeout -k 10 "${TEST_TIMEOUT:-300}" "$TOP/test/with-vcard" -- "$0" "$@"
-	fi
-}
+nss_reexec() { reexec "$@"; }
 
 card_stat() {
 	"$HPKI_VCARD" ctl stats | tr ' ' '\n' | sed -n "s/^$1=//p"
@@ -87,17 +49,14 @@ nss_db() {
 	mkdir -p "$1" && step 30 certutil -N -d "sql:$1" --empty-password
 }
 
+# nss_cleanup_hooks+=("command") runs at exit, before $WORK is removed.
 nss_cleanup_hooks=()
-nss_cleanup() {
+run_nss_cleanup_hooks() {
 	local h
 	for h in "${nss_cleanup_hooks[@]}"; do eval "$h"; done
-	[ -n "${KEEP_WORK:-}" ] && echo "work directory kept: $WORK" || rm -rf "$WORK"
 }
 
 nss_begin() {
-	WORK=$(mktemp -d "${TMPDIR:-/tmp}/hpki-consumer.XXXXXX") || exit 1
-	trap nss_cleanup EXIT
-	trap 'exit 130' INT
-	trap 'exit 143' TERM
-	[ -r "$MODULE" ] || { fail "module $MODULE not built (make)"; finish; }
+	begin
+	at_exit run_nss_cleanup_hooks
 }

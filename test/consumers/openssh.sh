@@ -23,7 +23,7 @@
 # HPKI_PKCS11_MODULE (default .libs/hpki-pkcs11.so), TEST_TIMEOUT (whole run, 300 s),
 # KEEP_WORK=1 keeps the temporary directory. Ends with "N passed, N failed".
 set -u
-. "$(dirname "$0")/tools-lib.bash"
+. "$(dirname "$0")/lib.bash"
 SSHD=/usr/sbin/sshd
 need ssh openssh-client
 need ssh-keygen openssh-client

@@ -22,7 +22,7 @@
 # .libs/hpki-pkcs11.so), TEST_TIMEOUT (whole run, 300 s), KEEP_WORK=1 keeps the
 # temporary directory. Ends with "N passed, N failed".
 set -u
-. "$(dirname "$0")/tools-lib.bash"
+. "$(dirname "$0")/lib.bash"
 ENGINE_SO=/usr/lib/x86_64-linux-gnu/engines-3/pkcs11.so
 need openssl openssl
 need timeout coreutils

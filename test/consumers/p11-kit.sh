@@ -22,7 +22,7 @@
 # (whole run, 300 s), KEEP_WORK=1 keeps the temporary directory. Ends with
 # "N passed, N failed".
 set -u
-. "$(dirname "$0")/tools-lib.bash"
+. "$(dirname "$0")/lib.bash"
 need p11-kit p11-kit
 need pkg-config pkg-config
 need pkcs11-tool opensc

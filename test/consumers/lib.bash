@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# test/consumers/tools-lib.bash: shared by the command-line consumer tests
-# (openssl-cms.sh, openssh.sh, gnutls.sh, java.sh, p11-kit.sh). Sourced, not run.
+# test/consumers/lib.bash: shared by every consumer test (nss-lib.bash adds the NSS
+# helpers on top). Sourced, not run.
 #   need PROG PACKAGE   fails loudly (counted, exit 1) when PROG is missing: CI installs
-#                       test/consumers/packages-tools.txt, so missing means broken setup
+#                       test/consumers/packages*.txt, so missing means broken setup
 #   reexec "$@"         re-runs the calling script under test/with-vcard unless it already
 #                       runs there (HPKI_VCARD_CONTROL set), bounded by $TEST_TIMEOUT s
 #   begin               after reexec: makes $WORK and the clean-up trap
@@ -53,7 +53,7 @@ need() { # program-or-file debian-package
 	/*) [ -e "$1" ] && return 0 ;;
 	*) command -v "$1" >/dev/null 2>&1 && return 0 ;;
 	esac
-	fail "required program '$1' is missing (Debian package $2; test/consumers/packages-tools.txt)"
+	fail "required program '$1' is missing (Debian package $2; test/consumers/packages*.txt)"
 	finish
 }
 
