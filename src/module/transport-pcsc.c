@@ -14,6 +14,7 @@
 
 #include "log.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,9 @@
 
 struct pcsc_context {
 	SCARDCONTEXT io;
+	/* wait/has_wait are set up by the first waiter, which runs without the module's
+	 * lock, while cancel_wait runs on C_Finalize's thread: wait_lock orders the two. */
+	pthread_mutex_t wait_lock;
 	SCARDCONTEXT wait;
 	bool has_wait;
 };
@@ -97,6 +101,7 @@ static enum hpki_io_status pcsc_open_context(void **context)
 		free(ctx);
 		return status;
 	}
+	pthread_mutex_init(&ctx->wait_lock, NULL);
 	*context = ctx;
 	return HPKI_IO_OK;
 }
@@ -110,6 +115,7 @@ static void pcsc_close_context(void *context)
 	if (ctx->has_wait)
 		SCardReleaseContext(ctx->wait);
 	SCardReleaseContext(ctx->io);
+	pthread_mutex_destroy(&ctx->wait_lock);
 	free(ctx);
 }
 
@@ -276,19 +282,23 @@ static enum hpki_io_status pcsc_wait_readers(void *context, struct hpki_reader_s
 	struct pcsc_context *ctx = context;
 	DWORD timeout = timeout_ms == UINT32_MAX ? INFINITE : (DWORD)timeout_ms;
 	char *names = NULL;
-	enum hpki_io_status status;
+	enum hpki_io_status status = HPKI_IO_OK;
 	size_t present_readers;
+	SCARDCONTEXT wait;
 
 	/* A private context: see the top of this file. Created on first use only, so that
 	 * a process that never waits never opens it. */
+	pthread_mutex_lock(&ctx->wait_lock);
 	if (!ctx->has_wait) {
 		status = map_pcsc(SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &ctx->wait),
 				  "SCardEstablishContext(wait)");
-		if (status != HPKI_IO_OK)
-			return status;
-		ctx->has_wait = true;
+		ctx->has_wait = status == HPKI_IO_OK;
 	}
-	status = fetch_reader_names(ctx->wait, &names);
+	wait = ctx->wait;
+	pthread_mutex_unlock(&ctx->wait_lock);
+	if (status != HPKI_IO_OK)
+		return status;
+	status = fetch_reader_names(wait, &names);
 	if (status != HPKI_IO_OK)
 		return status;
 	present_readers = count_names(names);
@@ -298,15 +308,19 @@ static enum hpki_io_status pcsc_wait_readers(void *context, struct hpki_reader_s
 		return HPKI_IO_OK;
 	}
 	free(names);
-	return get_status(ctx->wait, readers, count, true, (DWORD)present_readers, timeout);
+	return get_status(wait, readers, count, true, (DWORD)present_readers, timeout);
 }
 
 static void pcsc_cancel_wait(void *context)
 {
 	struct pcsc_context *ctx = context;
 
-	if (ctx != NULL && ctx->has_wait)
+	if (ctx == NULL)
+		return;
+	pthread_mutex_lock(&ctx->wait_lock);
+	if (ctx->has_wait)
 		(void)map_pcsc(SCardCancel(ctx->wait), "SCardCancel");
+	pthread_mutex_unlock(&ctx->wait_lock);
 }
 
 static enum hpki_io_status read_atr(struct hpki_connection *conn, uint8_t *atr, size_t *atr_len)
