@@ -447,6 +447,33 @@ static void test_login_lost_by_reset_other_app_and_swap_is_reported(void **state
 	EVP_PKEY_free(t.cert_key);
 }
 
+/* Thunderbird calls C_GetTokenInfo between the context login and C_Sign (OpenSC
+ * #1071): no PIN-status APDU may reach the card there, and the signature works. */
+static void test_no_card_io_between_context_login_and_signature(void **state)
+{
+	struct token t;
+	CK_MECHANISM mech = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+	CK_TOKEN_INFO info;
+	unsigned char sig[512];
+	CK_ULONG sig_len = sizeof sig;
+	long verifies, apdus;
+
+	open_token(&t, "HPKI Sign");
+	assert_int_equal(login(&t, CKU_USER, t.pin), CKR_OK);
+	assert_int_equal(p11->C_SignInit(t.session, &mech, t.key), CKR_OK);
+	assert_int_equal(login(&t, CKU_CONTEXT_SPECIFIC, t.pin), CKR_OK);
+	verifies = vcard_stat("ins_20");
+	apdus = vcard_stat("apdus");
+	assert_int_equal(p11->C_GetTokenInfo(t.slot, &info), CKR_OK);
+	assert_int_equal(p11->C_GetTokenInfo(t.slot, &info), CKR_OK);
+	assert_int_equal(vcard_stat("apdus"), apdus);
+	assert_int_equal(p11->C_Sign(t.session, (CK_BYTE_PTR)message, sizeof message, sig, &sig_len), CKR_OK);
+	assert_int_equal(vcard_stat("ins_20"), verifies);
+	assert_true(openssl_verifies(t.cert_key, EVP_sha256(), RSA_PKCS1_PADDING, 0, message, sizeof message, sig,
+				     sig_len));
+	close_token(&t);
+}
+
 /* Two processes, one per token of the same card, signing at once: each gets a valid
  * signature or CKR_USER_NOT_LOGGED_IN with its session public again — never a wrong
  * result and never a try burnt. */
@@ -575,6 +602,7 @@ int main(void)
 		T(test_one_login_is_one_verify_and_pin_rules_cost_nothing),
 		T(test_wrong_pin_costs_exactly_one_try),
 		T(test_signature_key_needs_a_fresh_context_login_every_time),
+		T(test_no_card_io_between_context_login_and_signature),
 		T(test_login_lost_by_reset_other_app_and_swap_is_reported),
 		T(test_two_processes_sign_on_the_two_tokens_at_once),
 		T(test_try_counter_flags_and_lock),
