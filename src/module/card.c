@@ -734,23 +734,6 @@ static enum hpki_card_status read_od(struct hpki_card *card, struct directory_se
 	return st;
 }
 
-static void read_cia_info(struct hpki_card *card, struct hpki_app *app, enum hpki_card_status *st)
-{
-	struct ef_ref ref = { .by_sfi = true, .sfi = HPKI_SFI_CIAINFO };
-	uint8_t *der;
-	size_t len;
-	bool found;
-
-	*st = read_ef(card, &ref, false, &der, &len, &found);
-	if (*st != HPKI_CARD_OK || !found)
-		return;
-	/* Optional, and only labels come from it: a broken one is logged, not fatal. */
-	app->has_cia_info = hpki_cio_decode_cia_info(der, len, &app->cia_info) == HPKI_CIO_OK;
-	if (!app->has_cia_info)
-		hpki_error("EF.CIAInfo does not decode; ignored");
-	free(der);
-}
-
 static enum hpki_card_status read_aod(struct hpki_card *card, struct hpki_app *app, const struct directory_set *dirs)
 {
 	struct hpki_aod_pin pins[DIR_MAX_ENTRIES];
@@ -1038,9 +1021,9 @@ static enum hpki_card_status read_app(struct hpki_card *card, struct hpki_app *a
 		app->from_directories = false;
 		jma_directories(&dirs);
 	}
-	read_cia_info(card, app, &st);
-	if (st == HPKI_CARD_OK)
-		st = read_prkd(card, app, &dirs);
+	/* EF.CIAInfo is not read: nothing in it is used (the token serial comes from the
+	 * certificate), and every APDU costs milliseconds on a real card. */
+	st = read_prkd(card, app, &dirs);
 	if (st == HPKI_CARD_OK)
 		st = read_aod(card, app, &dirs);
 	if (st == HPKI_CARD_OK)

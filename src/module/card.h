@@ -68,8 +68,6 @@ struct hpki_app {
 	enum hpki_app_role role;
 	uint8_t aid[HPKI_AID_MAX_LEN];
 	size_t aid_len;
-	bool has_cia_info;
-	struct hpki_cia_info cia_info;
 	struct hpki_aod_pin pin;
 	struct hpki_prkd_key key;
 	bool has_key;
@@ -110,7 +108,7 @@ enum hpki_card_status hpki_card_attach(struct hpki_card *card, const struct hpki
 /* Disconnects and frees everything read from the card. Safe on a zeroed card. */
 void hpki_card_detach(struct hpki_card *card);
 
-/* Discovers the HPKI applications and reads, per application, EF.CIAInfo, EF.OD,
+/* Discovers the HPKI applications and reads, per application, EF.OD,
  * EF.AOD, EF.PrKD, EF.CD and every certificate EF.CD names; one transaction. */
 enum hpki_card_status hpki_card_enumerate(struct hpki_card *card);
 

@@ -433,7 +433,6 @@ static void expect_jma_app_extended(const char *aid_hex, bool signature)
 	snprintf(select, sizeof(select), "00 A4 04 0C 10 %s", aid_hex);
 	expect(select, "90 00");
 	expect_read_extended("91 00", od.der, od.len);
-	expect("00 B0 92 00 00 00 00", "6A 82"); /* no EF.CIAInfo */
 	expect("00 A4 02 0C 02 00 02", "90 00");
 	expect_read_extended("00 00", prkd.der, prkd.len);
 	expect("00 A4 02 0C 02 00 01", "90 00");
@@ -493,7 +492,7 @@ static void test_enumerate_jma_extended(void **state)
 	script_done();
 	assert_int_equal(script.begins, 1); /* one transaction */
 	print_message("jma, extended length: %lu APDUs for both applications\n", card.apdu_count);
-	assert_int_equal(card.apdu_count, 3 + 2 * 14);
+	assert_int_equal(card.apdu_count, 3 + 2 * 13);
 	assert_true(card.extended_length);
 	assert_int_equal(card.app_count, 2);
 	assert_int_equal(card.apps[0].role, HPKI_ROLE_SIGNATURE);
@@ -502,7 +501,6 @@ static void test_enumerate_jma_extended(void **state)
 		const struct hpki_app *app = &card.apps[i];
 
 		assert_true(app->from_directories);
-		assert_false(app->has_cia_info);
 		assert_int_equal(app->pin.pwd_reference, 0x88);
 		assert_true(app->has_key && app->key.has_key_reference);
 		assert_int_equal(app->key.key_reference, 0x000C);
@@ -531,7 +529,6 @@ static void test_enumerate_short_only(void **state)
 	/* Extended probe refused once; everything else is short. */
 	expect("00 B0 91 00 00 00 00", "67 00");
 	expect_read_short("91 00", od.der, od.len);
-	expect("00 B0 92 00 00", "6A 82");
 	expect("00 A4 02 0C 02 00 02", "90 00");
 	expect_read_short("00 00", prkd.der, prkd.len);
 	expect("00 A4 02 0C 02 00 01", "90 00");
@@ -560,24 +557,15 @@ static void test_enumerate_short_only(void **state)
 	blob_free(&cd);
 }
 
-static void expect_jahis_app(const char *aid_hex, bool signature, bool with_cia)
+static void expect_jahis_app(const char *aid_hex, bool signature)
 {
 	struct blob od = make_od(LAYOUT_JAHIS), prkd = make_prkd(LAYOUT_JAHIS, signature);
 	struct blob aod = make_aod(LAYOUT_JAHIS), cd = make_cd(LAYOUT_JAHIS);
-	struct hpki_cia_info info = { .version = 1, .label = "HPKI Application",
-				      .card_flags = HPKI_CIA_FLAG_AUTH_REQUIRED | HPKI_CIA_FLAG_PRN_GENERATION };
-	struct blob cia = { 0 };
 	char select[80];
 
 	snprintf(select, sizeof(select), "00 A4 04 0C 10 %s", aid_hex);
 	expect(select, "90 00");
 	expect_read_extended("91 00", od.der, od.len);
-	if (with_cia) {
-		assert_int_equal(hpki_cio_encode_cia_info(&info, &cia.der, &cia.len), HPKI_CIO_OK);
-		expect_read_extended("92 00", cia.der, cia.len);
-	} else {
-		expect("00 B0 92 00 00 00 00", "6A 82");
-	}
 	expect_read_extended("94 00", prkd.der, prkd.len);
 	expect_read_extended("93 00", aod.der, aod.len);
 	expect_read_extended("95 00", cd.der, cd.len);
@@ -589,7 +577,6 @@ static void expect_jahis_app(const char *aid_hex, bool signature, bool with_cia)
 	blob_free(&prkd);
 	blob_free(&aod);
 	blob_free(&cd);
-	blob_free(&cia);
 }
 
 static void test_enumerate_jahis_sfi(void **state)
@@ -599,15 +586,13 @@ static void test_enumerate_jahis_sfi(void **state)
 	(void)state;
 	set_atr(ATR_EXT_CHAIN);
 	expect_discovery();
-	expect_jahis_app(AID_SIG_HEX, true, true);
-	expect_jahis_app(AID_AUTH_HEX, false, true);
+	expect_jahis_app(AID_SIG_HEX, true);
+	expect_jahis_app(AID_AUTH_HEX, false);
 	attach(&card);
 	assert_int_equal(hpki_card_enumerate(&card), HPKI_CARD_OK);
 	script_done();
 	print_message("jahis (SFI), extended length: %lu APDUs for both applications\n", card.apdu_count);
-	assert_int_equal(card.apdu_count, 3 + 2 * 9);
-	assert_true(card.apps[0].has_cia_info);
-	assert_string_equal(card.apps[0].cia_info.label, "HPKI Application");
+	assert_int_equal(card.apdu_count, 3 + 2 * 8);
 	assert_int_equal(card.apps[0].pin.pwd_reference, 0x96);
 	assert_false(card.apps[0].key.has_key_reference);
 	assert_int_equal(card.apps[1].cert_count, 2);
@@ -623,7 +608,7 @@ static void test_discovery_fallback_to_known_aids(void **state)
 	(void)state;
 	set_atr(ATR_EXT_CHAIN);
 	expect("00 A4 04 00 05 E8 28 BD 08 0F 00", "6D 00");
-	expect_jahis_app(AID_SIG_HEX, true, false);
+	expect_jahis_app(AID_SIG_HEX, true);
 	expect("00 A4 04 0C 10 " AID_AUTH_HEX, "6A 82");
 	attach(&card);
 	assert_int_equal(hpki_card_enumerate(&card), HPKI_CARD_OK);
@@ -662,7 +647,6 @@ static void test_fallback_to_jma_layout(void **state)
 	expect("00 A4 04 0C 10 " AID_AUTH_HEX, "90 00");
 	expect("00 B0 91 00 00 00 00", "6A 82");
 	expect("00 A4 02 0C 02 50 31", "6A 82");
-	expect("00 B0 92 00 00 00 00", "6A 82");
 	expect("00 A4 02 0C 02 00 02", "6A 82");
 	expect("00 A4 02 0C 02 00 01", "6A 82");
 	expect("00 A4 02 0C 02 00 04", "6A 82");
@@ -694,7 +678,7 @@ static void test_enumerate_restarts_after_reset(void **state)
 	expect("00 A4 04 00 05 E8 28 BD 08 0F 00", "6F 12 84 10 " AID_SIG_HEX " 90 00");
 	expect_io("00 A4 04 02 05 E8 28 BD 08 0F 00", HPKI_IO_CARD_RESET);
 	expect("00 A4 04 00 05 E8 28 BD 08 0F 00", "6D 00");
-	expect_jahis_app(AID_SIG_HEX, true, false);
+	expect_jahis_app(AID_SIG_HEX, true);
 	expect("00 A4 04 0C 10 " AID_AUTH_HEX, "6A 82");
 	attach(&card);
 	assert_int_equal(hpki_card_enumerate(&card), HPKI_CARD_OK);
@@ -718,7 +702,6 @@ static void expect_single_app_until_cert(void)
 	expect("00 A4 04 00 05 E8 28 BD 08 0F 00", "6A 86");
 	expect("00 A4 04 0C 10 " AID_SIG_HEX, "90 00");
 	expect_read_extended("91 00", od.der, od.len);
-	expect("00 B0 92 00 00 00 00", "6A 82");
 	expect_read_extended("94 00", prkd.der, prkd.len);
 	expect_read_extended("93 00", aod.der, aod.len);
 	expect_read_extended("95 00", cd.der, cd.len);
