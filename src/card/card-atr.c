@@ -62,11 +62,11 @@ void hpki_card_atr_capabilities(struct hpki_card *card)
 		if (tag == 7 && len >= 3) {
 			uint8_t sw3 = hist[pos + 3];
 
-			card->command_chaining = (sw3 & HPKI_CAP3_COMMAND_CHAINING) != 0;
+			card->link.command_chaining = (sw3 & HPKI_CAP3_COMMAND_CHAINING) != 0;
 			card->extended_length = (sw3 & HPKI_CAP3_EXTENDED_LENGTH) != 0;
 			card->capabilities_known = true;
 			hpki_info("ATR card capabilities: chaining %s, extended length %s",
-				  card->command_chaining ? "yes" : "no", card->extended_length ? "yes" : "no");
+				  card->link.command_chaining ? "yes" : "no", card->extended_length ? "yes" : "no");
 			return;
 		}
 		pos += 1 + len;

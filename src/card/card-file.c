@@ -147,7 +147,7 @@ static enum hpki_card_status read_binary(struct hpki_card *card, uint8_t p1, uin
 		.cla = HPKI_CLA_ISO, .ins = HPKI_INS_READ_BINARY, .p1 = p1, .p2 = p2, .name = "READ BINARY",
 	};
 	bool probing = !card->capabilities_known;
-	unsigned long resets = card->reset_count;
+	unsigned long resets = card->link.reset_count;
 	enum hpki_card_status st;
 
 	apdu.extended = card->extended_length || probing;
@@ -166,7 +166,7 @@ static enum hpki_card_status read_binary(struct hpki_card *card, uint8_t p1, uin
 		}
 		return st; /* e.g. 6A82: nothing learnt, try again with the next file */
 	}
-	if (st != HPKI_CARD_OK && (st != HPKI_CARD_IO_ERROR || card->reset_count != resets))
+	if (st != HPKI_CARD_OK && (st != HPKI_CARD_IO_ERROR || card->link.reset_count != resets))
 		return st;
 	/* Refused (or the reader failed on the long APDU): repeat it short. */
 	apdu.extended = false;

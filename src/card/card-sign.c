@@ -228,7 +228,7 @@ enum hpki_card_status hpki_card_sign(struct hpki_card *card, size_t app, enum hp
 	}
 	op.k = (a->key.modulus_bits + 7) / 8;
 	if (a->sign_method == HPKI_SIGN_METHOD_PSO_RAW && op.k > HPKI_APDU_SHORT_MAX_NC && !card->extended_length &&
-	    !card->command_chaining) {
+	    !card->link.command_chaining) {
 		/* G31 A.3.3: a k-byte block needs extended Lc or chaining; say so before any APDU. */
 		hpki_error("a %zu-byte block needs extended length or command chaining; the card has neither", op.k);
 		return HPKI_CARD_UNSUPPORTED;

@@ -30,7 +30,7 @@ enum hpki_card_status hpki_card_exchange(struct hpki_card *card, const struct hp
 		cap = 0;
 		len = &ignored_len;
 	}
-	return hpki_apdu_exchange(card, apdu, resp, cap, len, sw);
+	return hpki_apdu_exchange(&card->link, apdu, resp, cap, len, sw);
 }
 
 
@@ -103,13 +103,13 @@ enum hpki_card_status hpki_card_run_in_transaction(struct hpki_card *card, hpki_
 	for (int attempt = 0; attempt < 2; attempt++) {
 		unsigned long resets;
 
-		st = hpki_apdu_begin(card);
+		st = hpki_apdu_begin(&card->link);
 		if (st != HPKI_CARD_OK)
 			return st;
-		resets = card->reset_count;
+		resets = card->link.reset_count;
 		st = op(card, arg);
-		hpki_apdu_end(card);
-		if (card->reset_count == resets || !repeatable)
+		hpki_apdu_end(&card->link);
+		if (card->link.reset_count == resets || !repeatable)
 			break;
 		hpki_info("card reset during the operation; running it again");
 	}
@@ -124,15 +124,15 @@ static enum hpki_card_status enumerate_op(struct hpki_card *card, void *arg)
 
 enum hpki_card_status hpki_card_enumerate(struct hpki_card *card)
 {
-	unsigned long before = card->apdu_count;
+	unsigned long before = card->link.apdu_count;
 	enum hpki_card_status st = hpki_card_run_in_transaction(card, enumerate_op, NULL, true);
 
 	if (st == HPKI_CARD_OK && card->app_count == 0)
 		st = HPKI_CARD_NOT_HPKI;
 	if (st != HPKI_CARD_OK)
 		free_apps(card);
-	hpki_info("enumeration of '%s': %s, %zu application(s), %lu APDUs", card->reader, hpki_card_status_text(st),
-		  card->app_count, card->apdu_count - before);
+	hpki_info("enumeration of '%s': %s, %zu application(s), %lu APDUs", card->link.reader, hpki_card_status_text(st),
+		  card->app_count, card->link.apdu_count - before);
 	return st;
 }
 
@@ -145,15 +145,15 @@ enum hpki_card_status hpki_card_attach(struct hpki_card *card, const struct hpki
 	enum hpki_io_status io;
 
 	memset(card, 0, sizeof(*card));
-	if (strlen(reader) >= sizeof(card->reader))
+	if (strlen(reader) >= sizeof(card->link.reader))
 		return HPKI_CARD_REMOVED;
-	card->ops = ops;
-	card->context = context;
-	strcpy(card->reader, reader);
+	card->link.ops = ops;
+	card->link.context = context;
+	strcpy(card->link.reader, reader);
 	card->atr_len = sizeof(card->atr);
-	io = ops->connect(context, reader, &card->conn, card->atr, &card->atr_len);
+	io = ops->connect(context, reader, &card->link.conn, card->atr, &card->atr_len);
 	if (io != HPKI_IO_OK) {
-		card->conn = NULL;
+		card->link.conn = NULL;
 		card->atr_len = 0;
 		return hpki_io_to_status(io);
 	}
@@ -161,16 +161,16 @@ enum hpki_card_status hpki_card_attach(struct hpki_card *card, const struct hpki
 		card->atr_len = sizeof(card->atr);
 	/* Until told otherwise: short APDUs, and chaining for long data, which G31 A.3.3
 	 * prescribes for cards without extended length. */
-	card->command_chaining = true;
+	card->link.command_chaining = true;
 	hpki_card_atr_capabilities(card);
 	return HPKI_CARD_OK;
 }
 
 void hpki_card_detach(struct hpki_card *card)
 {
-	if (card->ops != NULL && card->conn != NULL)
-		card->ops->disconnect(card->conn);
-	card->conn = NULL;
+	if (card->link.ops != NULL && card->link.conn != NULL)
+		card->link.ops->disconnect(card->link.conn);
+	card->link.conn = NULL;
 	free_apps(card);
 }
 bool hpki_card_app_index_valid(const struct hpki_card *card, size_t app)

@@ -260,7 +260,7 @@ static void read_card(struct hpki_reader *r)
 	if (status == HPKI_CARD_OK) {
 		r->card_read = true;
 		hpki_info("'%s': %zu HPKI application(s), %lu APDUs", r->name, r->card.app_count,
-			  r->card.apdu_count);
+			  r->card.link.apdu_count);
 		make_tokens(r);
 		return;
 	}

@@ -222,9 +222,9 @@ static void note_card_reset(struct hpki_token *token)
 	struct hpki_reader *r = token->reader;
 	size_t i;
 
-	if (!r->card.was_reset)
+	if (!r->card.link.was_reset)
 		return;
-	r->card.was_reset = false;
+	r->card.link.was_reset = false;
 	for (i = 0; i < 2; i++)
 		if (r->tokens[i] != NULL)
 			hpki_token_forget_login(r->tokens[i]);
