@@ -5,7 +5,7 @@
  */
 #include "config.h"
 
-#include "card-internal.h"
+#include "card-private.h"
 #include "log.h"
 
 /* ------------------------------------------------------------------------ */

@@ -11,7 +11,7 @@
 
 #include "config.h"
 
-#include "card-internal.h"
+#include "card-private.h"
 #include "log.h"
 
 #include <openssl/rsa.h>

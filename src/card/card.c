@@ -6,7 +6,7 @@
  */
 #include "config.h"
 
-#include "card-internal.h"
+#include "card-private.h"
 #include "log.h"
 
 #include <stdlib.h>

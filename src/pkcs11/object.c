@@ -22,7 +22,6 @@
 #include <openssl/x509.h>
 
 #include "log.h"
-#include "module.h"
 #include "token.h"
 
 /* Handles are never reused within a process, so a stale handle never names a new object. */

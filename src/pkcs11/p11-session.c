@@ -5,6 +5,7 @@
 #include "log.h"
 #include "module.h"
 #include "session.h"
+#include "slot.h"
 #include "token.h"
 
 CK_RV C_OpenSession(CK_SLOT_ID slotID, CK_FLAGS flags, CK_VOID_PTR pApplication, CK_NOTIFY Notify,
@@ -68,7 +69,7 @@ CK_RV C_GetSessionInfo(CK_SESSION_HANDLE hSession, CK_SESSION_INFO_PTR pInfo)
 	rv = hpki_session_get(hSession, &session, &token);
 	if (rv == CKR_OK) {
 		/* NSS never caches login state: keep it true to the card (consumer-expectations §4). */
-		hpki_token_check_login(token);
+		hpki_token_check_login(token, hpki_sessions_context_login_pending(session->slot));
 		rw = (session->flags & CKF_RW_SESSION) != 0;
 		pInfo->slotID = session->slot;
 		pInfo->flags = session->flags;

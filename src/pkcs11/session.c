@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "module.h"
+#include "slot.h"
 #include "session.h"
 
 #define HPKI_MAX_SESSIONS 256

@@ -3,8 +3,8 @@
  * Shared inside the HPKI card driver only (src/card/card-*.c): the steps every
  * public operation of card.h is built from. Nothing outside src/card includes it.
  */
-#ifndef HPKI_CARD_INTERNAL_H
-#define HPKI_CARD_INTERNAL_H
+#ifndef HPKI_CARD_PRIVATE_H
+#define HPKI_CARD_PRIVATE_H
 
 #include "apdu.h"
 #include "card.h"
