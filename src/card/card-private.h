@@ -30,7 +30,13 @@ void hpki_card_atr_capabilities(struct hpki_card *card);
 /* card-select.c */
 enum hpki_card_status hpki_card_select_aid(struct hpki_card *card, const uint8_t *aid, size_t aid_len,
 					   uint16_t *sw);
+/* Selects the application unless this transaction already did (no reset since). */
 enum hpki_card_status hpki_card_select_app(struct hpki_card *card, const struct hpki_app *app);
+/* The same, trusting a selection made in an earlier transaction: only for commands
+ * whose result is checked afterwards (a signature verified with the certificate's
+ * key), since another program may have selected something else in between. */
+enum hpki_card_status hpki_card_select_app_again_if_needed(struct hpki_card *card, const struct hpki_app *app);
+void hpki_card_note_selected(struct hpki_card *card, size_t index);
 enum hpki_card_status hpki_card_select_ef(struct hpki_card *card, uint16_t fid, uint16_t *sw);
 void hpki_card_add_app(struct hpki_card *card, const uint8_t *aid, size_t len);
 /* *supported false when the card does not answer a partial-AID SELECT. */

@@ -55,37 +55,100 @@ static bool tlv_next(const uint8_t **p, const uint8_t *end, unsigned *tag, const
 }
 
 
-/* SELECT DF by full AID without FCI (G31 C.2.2 P2=0C); the same application's
- * security state survives this (G31 §4.4.2). */
+/* Status words with which a card may refuse the FCI of a DF selection. */
+static bool refuses_fci(uint16_t sw)
+{
+	return sw == HPKI_SW_WRONG_P1P2_DATA || sw == HPKI_SW_WRONG_P1P2 || sw == HPKI_SW_FUNC_NOT_SUPPORTED;
+}
+
+static enum hpki_card_status fci_aid(const uint8_t *fci, size_t len, uint8_t *aid, size_t *aid_len);
+
+/* The FCI of a full-AID selection must name the AID asked for, when it names one. */
+static enum hpki_card_status check_fci(const uint8_t *fci, size_t fci_len, const uint8_t *aid, size_t aid_len)
+{
+	uint8_t named[HPKI_AID_MAX_LEN];
+	size_t named_len;
+	enum hpki_card_status st = fci_aid(fci, fci_len, named, &named_len);
+
+	if (st != HPKI_CARD_OK || named_len == 0)
+		return st;
+	if (named_len != aid_len || memcmp(named, aid, aid_len) != 0) {
+		hpki_error("SELECT AID: the FCI names another application (%zu bytes)", named_len);
+		return HPKI_CARD_BAD_RESPONSE;
+	}
+	return HPKI_CARD_OK;
+}
+
+/*
+ * SELECT DF by full AID asking for the FCI: 00 A4 04 00 Lc AID 00. This is the form
+ * every tool that worked on a real HPKI card sends (card-fidelity §1.4); G31 C.2.2
+ * defines "no FCI" (P2=0C) only for EF selection. A card that refuses the FCI is
+ * asked once more without it, and from then on only so.
+ */
 enum hpki_card_status hpki_card_select_aid(struct hpki_card *card, const uint8_t *aid, size_t aid_len, uint16_t *sw)
 {
 	uint8_t fci[HPKI_CARD_SHORT_CHUNK];
-	size_t fci_len;
+	size_t fci_len = 0;
 	struct hpki_apdu apdu = {
 		.cla = HPKI_CLA_ISO, .ins = HPKI_INS_SELECT,
-		.p1 = HPKI_SELECT_P1_DF_NAME, .p2 = HPKI_SELECT_P2_NO_DATA,
-		.data = aid, .data_len = aid_len, .name = "SELECT AID",
+		.p1 = HPKI_SELECT_P1_DF_NAME, .p2 = HPKI_SELECT_P2_FIRST_FCI,
+		.data = aid, .data_len = aid_len, .ne = HPKI_CARD_SHORT_CHUNK, .name = "SELECT AID",
 	};
 	enum hpki_card_status st;
 
-	if (!card->select_needs_fci) {
-		st = hpki_card_exchange(card, &apdu, NULL, 0, NULL, sw);
-		if (st != HPKI_CARD_OK || (*sw != HPKI_SW_WRONG_P1P2_DATA && *sw != HPKI_SW_WRONG_P1P2))
-			return st;
-		hpki_info("card refuses SELECT AID with P2=0C (SW %04X); asking for the FCI from now on", *sw);
-		card->select_needs_fci = true;
+	card->selected_app = 0; /* whatever answers, the previous application is no longer known current */
+	if (!card->select_without_fci) {
+		st = hpki_card_exchange(card, &apdu, fci, sizeof(fci), &fci_len, sw);
+		if (st != HPKI_CARD_OK || !refuses_fci(*sw))
+			return st == HPKI_CARD_OK && *sw == HPKI_SW_OK ? check_fci(fci, fci_len, aid, aid_len) : st;
+		hpki_info("card refuses SELECT AID with the FCI (SW %04X); selecting without it from now on", *sw);
+		card->select_without_fci = true;
 	}
-	apdu.p2 = HPKI_SELECT_P2_FIRST_FCI;
-	apdu.ne = HPKI_CARD_SHORT_CHUNK;
-	return hpki_card_exchange(card, &apdu, fci, sizeof(fci), &fci_len, sw);
+	apdu.p2 = HPKI_SELECT_P2_NO_DATA;
+	apdu.ne = 0;
+	return hpki_card_exchange(card, &apdu, NULL, 0, NULL, sw);
+}
+
+/* The application is known to be current when this transaction selected it and no
+ * reset came in between: selecting it again costs an APDU and, on some cards, the
+ * verified PIN (card-fidelity §3 (6)). */
+static bool app_is_current(const struct hpki_card *card, size_t index, bool same_transaction)
+{
+	return card->selected_app == index + 1 && card->selected_reset_count == card->link.reset_count &&
+	       (!same_transaction || card->selected_transaction == card->transaction_count);
+}
+
+static enum hpki_card_status select_app(struct hpki_card *card, const struct hpki_app *app, bool same_transaction)
+{
+	size_t index = (size_t)(app - card->apps);
+	uint16_t sw;
+	enum hpki_card_status st;
+
+	if (app_is_current(card, index, same_transaction))
+		return HPKI_CARD_OK;
+	st = hpki_card_select_aid(card, app->aid, app->aid_len, &sw);
+	if (st == HPKI_CARD_OK)
+		st = hpki_sw_to_status("SELECT AID", sw);
+	if (st == HPKI_CARD_OK)
+		hpki_card_note_selected(card, index);
+	return st;
 }
 
 enum hpki_card_status hpki_card_select_app(struct hpki_card *card, const struct hpki_app *app)
 {
-	uint16_t sw;
-	enum hpki_card_status st = hpki_card_select_aid(card, app->aid, app->aid_len, &sw);
+	return select_app(card, app, true);
+}
 
-	return st != HPKI_CARD_OK ? st : hpki_sw_to_status("SELECT AID", sw);
+enum hpki_card_status hpki_card_select_app_again_if_needed(struct hpki_card *card, const struct hpki_app *app)
+{
+	return select_app(card, app, false);
+}
+
+void hpki_card_note_selected(struct hpki_card *card, size_t index)
+{
+	card->selected_app = index + 1;
+	card->selected_transaction = card->transaction_count;
+	card->selected_reset_count = card->link.reset_count;
 }
 
 /* SELECT EF by FID under the current DF, no FCI: 00 A4 02 0C 02 hi lo (G31 C.2.2, facts §1.2). */
@@ -182,6 +245,7 @@ enum hpki_card_status hpki_card_discover_by_partial_aid(struct hpki_card *card, 
 	};
 
 	*supported = false;
+	card->selected_app = 0;
 	for (int round = 0; round < DISCOVERY_MAX_ROUNDS; round++) {
 		uint8_t aid[HPKI_AID_MAX_LEN];
 		size_t fci_len, aid_len;
@@ -210,8 +274,10 @@ enum hpki_card_status hpki_card_discover_by_partial_aid(struct hpki_card *card, 
 		else if (app_known(card, aid, aid_len)) {
 			hpki_info("partial selection repeats an application: discovery done");
 			return HPKI_CARD_OK;
-		} else
+		} else {
 			hpki_card_add_app(card, aid, aid_len);
+			hpki_card_note_selected(card, card->app_count - 1);
+		}
 		apdu.p2 = HPKI_SELECT_P2_NEXT_FCI;
 	}
 	hpki_error("partial AID selection does not end after %d rounds", DISCOVERY_MAX_ROUNDS);

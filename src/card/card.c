@@ -46,6 +46,10 @@ static void free_apps(struct hpki_card *card)
 	card->app_count = 0;
 }
 
+/*
+ * The AIDs every known card uses (JMA and the G31 example) are selected directly;
+ * each answer that is 9000 leaves the application selected, so it is read at once.
+ */
 static enum hpki_card_status enumerate_known_aids(struct hpki_card *card)
 {
 	static const uint8_t *const known[] = { aid_signature, aid_authentication };
@@ -59,7 +63,7 @@ static enum hpki_card_status enumerate_known_aids(struct hpki_card *card)
 		if (sw != HPKI_SW_OK)
 			continue;
 		hpki_card_add_app(card, known[i], HPKI_AID_LEN);
-		/* Already selected: read it right away and save a SELECT. */
+		hpki_card_note_selected(card, card->app_count - 1);
 		st = hpki_card_read_app(card, &card->apps[card->app_count - 1]);
 		if (st != HPKI_CARD_OK)
 			return st;
@@ -67,25 +71,31 @@ static enum hpki_card_status enumerate_known_aids(struct hpki_card *card)
 	return HPKI_CARD_OK;
 }
 
-static enum hpki_card_status enumerate_in_transaction(struct hpki_card *card)
+/* A card whose applications have other AIDs (G31 A.2.2: partial selection by the
+ * HPKI RID finds them all). Only asked when no known AID answers. */
+static enum hpki_card_status enumerate_discovered(struct hpki_card *card)
 {
 	bool partial;
-	enum hpki_card_status st;
+	enum hpki_card_status st = hpki_card_discover_by_partial_aid(card, &partial);
 
-	free_apps(card);
-	st = hpki_card_discover_by_partial_aid(card, &partial);
-	if (st != HPKI_CARD_OK)
-		return st;
-	if (!partial)
-		return enumerate_known_aids(card);
-	for (size_t i = 0; i < card->app_count; i++) {
+	for (size_t i = 0; st == HPKI_CARD_OK && partial && i < card->app_count; i++) {
 		st = hpki_card_select_app(card, &card->apps[i]);
 		if (st == HPKI_CARD_OK)
 			st = hpki_card_read_app(card, &card->apps[i]);
-		if (st != HPKI_CARD_OK)
-			return st;
 	}
-	return HPKI_CARD_OK;
+	return st;
+}
+
+static enum hpki_card_status enumerate_in_transaction(struct hpki_card *card)
+{
+	enum hpki_card_status st;
+
+	free_apps(card);
+	st = enumerate_known_aids(card);
+	if (st != HPKI_CARD_OK || card->app_count > 0)
+		return st;
+	hpki_info("no known HPKI AID answers: looking for applications by the HPKI RID");
+	return enumerate_discovered(card);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -106,6 +116,7 @@ enum hpki_card_status hpki_card_run_in_transaction(struct hpki_card *card, hpki_
 		st = hpki_apdu_begin(&card->link);
 		if (st != HPKI_CARD_OK)
 			return st;
+		card->transaction_count++;
 		resets = card->link.reset_count;
 		st = op(card, arg);
 		hpki_apdu_end(&card->link);

@@ -73,7 +73,13 @@ struct hpki_card {
 	 * ISO 7816-4 §8.1.1.2.7, or learnt from the first extended READ BINARY);
 	 * command chaining is in link. */
 	bool capabilities_known;
-	bool select_needs_fci;     /* the card refused SELECT DF with P2=0C; ask for the FCI */
+	bool select_without_fci;   /* the card refused the FCI of SELECT DF: use P2=0C */
+	/* Which application is current on the card, as far as this process knows:
+	 * index + 1 (0 = unknown), the transaction and the reset count it was selected in. */
+	size_t selected_app;
+	unsigned long selected_transaction;
+	unsigned long selected_reset_count;
+	unsigned long transaction_count; /* PC/SC transactions begun since attach */
 	struct hpki_app apps[HPKI_CARD_MAX_APPS];
 	size_t app_count;
 };

@@ -263,6 +263,12 @@ static const uint8_t aid_sig[] = { HPKI_AID_SIGNATURE };
 static const uint8_t aid_auth[] = { HPKI_AID_AUTHENTICATION };
 #define AID_SIG_HEX "E8 28 BD 08 0F A0 00 00 03 91 00 00 00 00 00 01"
 #define AID_AUTH_HEX "E8 28 BD 08 0F A0 00 00 03 91 00 00 00 00 00 02"
+/* SELECT of a full AID with its FCI, as every tool that worked on a real card does
+ * (card-fidelity §1.4), and the card's answer. */
+#define SELECT_SIG "00 A4 04 00 10 " AID_SIG_HEX " 00"
+#define SELECT_AUTH "00 A4 04 00 10 " AID_AUTH_HEX " 00"
+#define FCI_SIG "6F 12 84 10 " AID_SIG_HEX " 90 00"
+#define FCI_AUTH "6F 12 84 10 " AID_AUTH_HEX " 90 00"
 
 static uint8_t *cert_der;
 static size_t cert_len;
@@ -416,13 +422,6 @@ static void expect_read_short(const char *first_p1p2, const uint8_t *data, size_
 	}
 }
 
-static void expect_discovery(void)
-{
-	expect("00 A4 04 00 05 E8 28 BD 08 0F 00", "6F 12 84 10 " AID_SIG_HEX " 90 00");
-	expect("00 A4 04 02 05 E8 28 BD 08 0F 00", "6F 12 84 10 " AID_AUTH_HEX " 90 00");
-	expect("00 A4 04 02 05 E8 28 BD 08 0F 00", "6A 82");
-}
-
 /* One JMA application (FIDs 0001–0004/0016/0017), extended reads. */
 static void expect_jma_app_extended(const char *aid_hex, bool signature)
 {
@@ -430,8 +429,11 @@ static void expect_jma_app_extended(const char *aid_hex, bool signature)
 	struct blob aod = make_aod(LAYOUT_JMA), cd = make_cd(LAYOUT_JMA);
 	char select[80];
 
-	snprintf(select, sizeof(select), "00 A4 04 0C 10 %s", aid_hex);
-	expect(select, "90 00");
+	char fci[80];
+
+	snprintf(select, sizeof(select), "00 A4 04 00 10 %s 00", aid_hex);
+	snprintf(fci, sizeof(fci), "6F 12 84 10 %s 90 00", aid_hex);
+	expect(select, fci);
 	expect_read_extended("91 00", od.der, od.len);
 	expect("00 A4 02 0C 02 00 02", "90 00");
 	expect_read_extended("00 00", prkd.der, prkd.len);
@@ -483,8 +485,8 @@ static void test_enumerate_jma_extended(void **state)
 	struct hpki_card card;
 
 	(void)state;
-	expect_discovery();
-	/* The JMA ATR declares nothing: the first READ BINARY is extended and teaches us. */
+	/* The known AIDs are selected directly; no discovery. The JMA ATR declares
+	 * nothing: the first READ BINARY is extended and teaches us. */
 	expect_jma_app_extended(AID_SIG_HEX, true);
 	expect_jma_app_extended(AID_AUTH_HEX, false);
 	attach(&card);
@@ -492,7 +494,7 @@ static void test_enumerate_jma_extended(void **state)
 	script_done();
 	assert_int_equal(script.begins, 1); /* one transaction */
 	print_message("jma, extended length: %lu APDUs for both applications\n", card.link.apdu_count);
-	assert_int_equal(card.link.apdu_count, 3 + 2 * 13);
+	assert_int_equal(card.link.apdu_count, 2 * 13);
 	assert_true(card.extended_length);
 	assert_int_equal(card.app_count, 2);
 	assert_int_equal(card.apps[0].role, HPKI_ROLE_SIGNATURE);
@@ -523,9 +525,7 @@ static void test_enumerate_short_only(void **state)
 	struct blob aod = make_aod(LAYOUT_JMA), cd = make_cd(LAYOUT_JMA);
 
 	(void)state;
-	expect("00 A4 04 00 05 E8 28 BD 08 0F 00", "6F 12 84 10 " AID_SIG_HEX " 90 00");
-	expect("00 A4 04 02 05 E8 28 BD 08 0F 00", "6A 82");
-	expect("00 A4 04 0C 10 " AID_SIG_HEX, "90 00");
+	expect(SELECT_SIG, FCI_SIG);
 	/* Extended probe refused once; everything else is short. */
 	expect("00 B0 91 00 00 00 00", "67 00");
 	expect_read_short("91 00", od.der, od.len);
@@ -540,6 +540,7 @@ static void test_enumerate_short_only(void **state)
 	expect("00 A4 02 0C 02 00 17", "90 00");
 	expect_read_short("00 00", cert_der, cert_len);
 	expect("00 22 41 B6 04 84 02 00 0C", "6D 00");
+	expect(SELECT_AUTH, "6A 82");
 	attach(&card);
 	assert_int_equal(hpki_card_enumerate(&card), HPKI_CARD_OK);
 	script_done();
@@ -563,8 +564,11 @@ static void expect_jahis_app(const char *aid_hex, bool signature)
 	struct blob aod = make_aod(LAYOUT_JAHIS), cd = make_cd(LAYOUT_JAHIS);
 	char select[80];
 
-	snprintf(select, sizeof(select), "00 A4 04 0C 10 %s", aid_hex);
-	expect(select, "90 00");
+	char fci[80];
+
+	snprintf(select, sizeof(select), "00 A4 04 00 10 %s 00", aid_hex);
+	snprintf(fci, sizeof(fci), "6F 12 84 10 %s 90 00", aid_hex);
+	expect(select, fci);
 	expect_read_extended("91 00", od.der, od.len);
 	expect_read_extended("94 00", prkd.der, prkd.len);
 	expect_read_extended("93 00", aod.der, aod.len);
@@ -585,14 +589,13 @@ static void test_enumerate_jahis_sfi(void **state)
 
 	(void)state;
 	set_atr(ATR_EXT_CHAIN);
-	expect_discovery();
 	expect_jahis_app(AID_SIG_HEX, true);
 	expect_jahis_app(AID_AUTH_HEX, false);
 	attach(&card);
 	assert_int_equal(hpki_card_enumerate(&card), HPKI_CARD_OK);
 	script_done();
 	print_message("jahis (SFI), extended length: %lu APDUs for both applications\n", card.link.apdu_count);
-	assert_int_equal(card.link.apdu_count, 3 + 2 * 8);
+	assert_int_equal(card.link.apdu_count, 2 * 8);
 	assert_int_equal(card.apps[0].pin.pwd_reference, 0x96);
 	assert_false(card.apps[0].key.has_key_reference);
 	assert_int_equal(card.apps[1].cert_count, 2);
@@ -600,16 +603,39 @@ static void test_enumerate_jahis_sfi(void **state)
 	hpki_card_detach(&card);
 }
 
-/* No partial selection: the two known AIDs, each read right after its SELECT. */
-static void test_discovery_fallback_to_known_aids(void **state)
+/* Neither known AID answers: the applications are found by the HPKI RID (G31 A.2.2).
+ * The one found last is still selected, so only the first is selected again. */
+static void test_discovery_when_no_known_aid(void **state)
 {
 	struct hpki_card card;
 
 	(void)state;
 	set_atr(ATR_EXT_CHAIN);
-	expect("00 A4 04 00 05 E8 28 BD 08 0F 00", "6D 00");
+	expect(SELECT_SIG, "6A 82");
+	expect(SELECT_AUTH, "6A 82");
+	expect("00 A4 04 00 05 E8 28 BD 08 0F 00", FCI_SIG);
+	expect("00 A4 04 02 05 E8 28 BD 08 0F 00", FCI_AUTH);
+	expect("00 A4 04 02 05 E8 28 BD 08 0F 00", "6A 82");
 	expect_jahis_app(AID_SIG_HEX, true);
-	expect("00 A4 04 0C 10 " AID_AUTH_HEX, "6A 82");
+	expect_jahis_app(AID_AUTH_HEX, false);
+	attach(&card);
+	assert_int_equal(hpki_card_enumerate(&card), HPKI_CARD_OK);
+	script_done();
+	assert_int_equal(card.app_count, 2);
+	assert_int_equal(card.apps[0].role, HPKI_ROLE_SIGNATURE);
+	assert_int_equal(card.apps[1].role, HPKI_ROLE_AUTHENTICATION);
+	hpki_card_detach(&card);
+}
+
+/* One known AID answers: no discovery (a card with the signature application only). */
+static void test_one_known_aid_no_discovery(void **state)
+{
+	struct hpki_card card;
+
+	(void)state;
+	set_atr(ATR_EXT_CHAIN);
+	expect_jahis_app(AID_SIG_HEX, true);
+	expect(SELECT_AUTH, "6A 82");
 	attach(&card);
 	assert_int_equal(hpki_card_enumerate(&card), HPKI_CARD_OK);
 	script_done();
@@ -624,9 +650,9 @@ static void test_not_hpki(void **state)
 	struct hpki_card card;
 
 	(void)state;
+	expect(SELECT_SIG, "6A 82");
+	expect(SELECT_AUTH, "6A 82");
 	expect("00 A4 04 00 05 E8 28 BD 08 0F 00", "6A 82");
-	expect("00 A4 04 0C 10 " AID_SIG_HEX, "6A 82");
-	expect("00 A4 04 0C 10 " AID_AUTH_HEX, "6A 82");
 	attach(&card);
 	assert_int_equal(hpki_card_enumerate(&card), HPKI_CARD_NOT_HPKI);
 	script_done();
@@ -642,9 +668,8 @@ static void test_fallback_to_jma_layout(void **state)
 
 	(void)state;
 	set_atr(ATR_EXT_CHAIN);
-	expect("00 A4 04 00 05 E8 28 BD 08 0F 00", "6F 12 84 10 " AID_AUTH_HEX " 90 00");
-	expect("00 A4 04 02 05 E8 28 BD 08 0F 00", "6A 82");
-	expect("00 A4 04 0C 10 " AID_AUTH_HEX, "90 00");
+	expect(SELECT_SIG, "6A 82");
+	expect(SELECT_AUTH, FCI_AUTH);
 	expect("00 B0 91 00 00 00 00", "6A 82");
 	expect("00 A4 02 0C 02 50 31", "6A 82");
 	expect("00 A4 02 0C 02 00 02", "6A 82");
@@ -675,11 +700,10 @@ static void test_enumerate_restarts_after_reset(void **state)
 
 	(void)state;
 	set_atr(ATR_EXT_CHAIN);
-	expect("00 A4 04 00 05 E8 28 BD 08 0F 00", "6F 12 84 10 " AID_SIG_HEX " 90 00");
-	expect_io("00 A4 04 02 05 E8 28 BD 08 0F 00", HPKI_IO_CARD_RESET);
-	expect("00 A4 04 00 05 E8 28 BD 08 0F 00", "6D 00");
+	expect(SELECT_SIG, FCI_SIG);
+	expect_io("00 B0 91 00 00 00 00", HPKI_IO_CARD_RESET);
 	expect_jahis_app(AID_SIG_HEX, true);
-	expect("00 A4 04 0C 10 " AID_AUTH_HEX, "6A 82");
+	expect(SELECT_AUTH, "6A 82");
 	attach(&card);
 	assert_int_equal(hpki_card_enumerate(&card), HPKI_CARD_OK);
 	script_done();
@@ -699,8 +723,7 @@ static void expect_single_app_until_cert(void)
 	struct blob aod = make_aod(LAYOUT_JAHIS), cd = make_cd(LAYOUT_JAHIS);
 
 	set_atr(ATR_EXT_CHAIN);
-	expect("00 A4 04 00 05 E8 28 BD 08 0F 00", "6A 86");
-	expect("00 A4 04 0C 10 " AID_SIG_HEX, "90 00");
+	expect(SELECT_SIG, FCI_SIG);
 	expect_read_extended("91 00", od.der, od.len);
 	expect_read_extended("94 00", prkd.der, prkd.len);
 	expect_read_extended("93 00", aod.der, aod.len);
@@ -725,8 +748,43 @@ static void enumerate_fails_with(enum hpki_card_status expected)
 static void test_truncated_fci(void **state)
 {
 	(void)state;
-	expect("00 A4 04 00 05 E8 28 BD 08 0F 00", "6F 12 84 10 E8 28 BD 90 00");
+	expect(SELECT_SIG, "6F 12 84 10 E8 28 BD 90 00");
 	enumerate_fails_with(HPKI_CARD_BAD_RESPONSE);
+}
+
+/* The FCI of a full-AID selection names another application: not our card's answer. */
+static void test_fci_names_another_application(void **state)
+{
+	(void)state;
+	expect(SELECT_SIG, FCI_AUTH);
+	enumerate_fails_with(HPKI_CARD_BAD_RESPONSE);
+}
+
+/* A card that refuses the FCI (6A86) is asked without it (P2=0C), and only so from then on;
+ * a 9000 without any FCI is accepted. */
+static void test_select_without_fci_fallback(void **state)
+{
+	struct hpki_card card;
+
+	(void)state;
+	set_atr(ATR_EXT_CHAIN);
+	expect(SELECT_SIG, "6A 86");
+	expect("00 A4 04 0C 10 " AID_SIG_HEX, "90 00");
+	expect("00 B0 91 00 00 00 00", "6A 82");
+	expect("00 A4 02 0C 02 50 31", "6A 82");
+	expect("00 A4 02 0C 02 00 02", "6A 82");
+	expect("00 A4 02 0C 02 00 01", "6A 82");
+	expect("00 A4 02 0C 02 00 04", "6A 82");
+	expect("00 A4 02 0C 02 00 16", "90 00");
+	expect_read_extended("00 00", cert_der, cert_len);
+	expect("00 22 41 B6 04 84 02 00 0C", "90 00");
+	expect("00 A4 04 0C 10 " AID_AUTH_HEX, "6A 82");
+	attach(&card);
+	assert_int_equal(hpki_card_enumerate(&card), HPKI_CARD_OK);
+	script_done();
+	assert_true(card.select_without_fci);
+	assert_int_equal(card.app_count, 1);
+	hpki_card_detach(&card);
 }
 
 static void test_huge_der_length(void **state)
@@ -766,8 +824,7 @@ static void test_garbage_directory(void **state)
 {
 	(void)state;
 	set_atr(ATR_EXT_CHAIN);
-	expect("00 A4 04 00 05 E8 28 BD 08 0F 00", "6A 86");
-	expect("00 A4 04 0C 10 " AID_SIG_HEX, "90 00");
+	expect(SELECT_SIG, FCI_SIG);
 	expect("00 B0 91 00 00 00 00", "A0 03 04 01 62 82"); /* ends inside its own TLV */
 	enumerate_fails_with(HPKI_CARD_BAD_RESPONSE);
 }
@@ -775,14 +832,14 @@ static void test_garbage_directory(void **state)
 static void test_one_byte_response(void **state)
 {
 	(void)state;
-	expect("00 A4 04 00 05 E8 28 BD 08 0F 00", "90");
+	expect(SELECT_SIG, "90");
 	enumerate_fails_with(HPKI_CARD_BAD_RESPONSE);
 }
 
 static void test_get_response_loop(void **state)
 {
 	(void)state;
-	expect("00 A4 04 00 05 E8 28 BD 08 0F 00", "61 FF");
+	expect(SELECT_SIG, "61 FF");
 	for (int i = 0; i < HPKI_APDU_MAX_GET_RESPONSE_ROUNDS; i++)
 		expect("00 C0 00 00 FF", "61 FF");
 	enumerate_fails_with(HPKI_CARD_BAD_RESPONSE);
@@ -929,7 +986,7 @@ static void pin_status_case(const char *sw_hex, enum hpki_card_status expected, 
 	int t = 99;
 
 	reset_script(NULL);
-	expect("00 A4 04 0C 10 " AID_SIG_HEX, "90 00");
+	expect(SELECT_SIG, FCI_SIG);
 	expect("00 20 00 88", sw_hex);
 	attach_with_app(&card, true);
 	assert_int_equal(hpki_card_pin_status(&card, 0, &v, &t), expected);
@@ -961,7 +1018,7 @@ static void verify_case(const char *sw_hex, enum hpki_card_status expected, int 
 	int t = 99;
 
 	reset_script(NULL);
-	expect("00 A4 04 0C 10 " AID_AUTH_HEX, "90 00");
+	expect(SELECT_AUTH, FCI_AUTH);
 	expect("00 20 00 88 04 " TEST_PIN_HEX, sw_hex);
 	attach_with_app(&card, false);
 	assert_int_equal(hpki_card_verify_pin(&card, 0, (const uint8_t *)TEST_PIN, 4, &t), expected);
@@ -991,7 +1048,7 @@ static void test_verify_never_repeated(void **state)
 	int t;
 
 	(void)state;
-	expect("00 A4 04 0C 10 " AID_AUTH_HEX, "90 00");
+	expect(SELECT_AUTH, FCI_AUTH);
 	expect_io("00 20 00 88 04 " TEST_PIN_HEX, HPKI_IO_CARD_RESET);
 	attach_with_app(&card, false);
 	assert_int_equal(hpki_card_verify_pin(&card, 0, (const uint8_t *)TEST_PIN, 4, &t), HPKI_CARD_IO_ERROR);
@@ -1002,7 +1059,7 @@ static void test_verify_never_repeated(void **state)
 	hpki_card_detach(&card);
 
 	reset_script(NULL);
-	expect("00 A4 04 0C 10 " AID_AUTH_HEX, "90 00");
+	expect(SELECT_AUTH, FCI_AUTH);
 	expect_io("00 20 00 88 04 " TEST_PIN_HEX, HPKI_IO_FAILED);
 	attach_with_app(&card, false);
 	assert_int_equal(hpki_card_verify_pin(&card, 0, (const uint8_t *)TEST_PIN, 4, &t), HPKI_CARD_IO_ERROR);
@@ -1013,7 +1070,7 @@ static void test_verify_never_repeated(void **state)
 	/* A reset noticed when the transaction begins: nothing was sent, so go on. */
 	reset_script(NULL);
 	script.begin_io = HPKI_IO_CARD_RESET;
-	expect("00 A4 04 0C 10 " AID_AUTH_HEX, "90 00");
+	expect(SELECT_AUTH, FCI_AUTH);
 	expect("00 20 00 88 04 " TEST_PIN_HEX, "90 00");
 	attach_with_app(&card, false);
 	assert_int_equal(hpki_card_verify_pin(&card, 0, (const uint8_t *)TEST_PIN, 4, &t), HPKI_CARD_OK);
@@ -1056,7 +1113,7 @@ static void test_sign_extended(void **state)
 	(void)state;
 	make_sign_inputs();
 	set_atr(ATR_EXT_CHAIN);
-	expect("00 A4 04 0C 10 " AID_SIG_HEX, "90 00");
+	expect(SELECT_SIG, FCI_SIG);
 	expect("00 22 41 B6 04 84 02 00 0C", "90 00");
 	expect_with("00 2A 9E 9A 00 01 00", block, 256, "00 00", signature, 256, 0x9000);
 	attach_with_app(&card, true);
@@ -1079,7 +1136,7 @@ static void test_sign_chained_raw_block(void **state)
 	(void)state;
 	make_sign_inputs();
 	set_atr(ATR_CHAIN_ONLY);
-	expect("00 A4 04 0C 10 " AID_SIG_HEX, "90 00");
+	expect(SELECT_SIG, FCI_SIG);
 	expect("00 22 41 B6 04 84 02 00 0C", "90 00");
 	expect_with("10 2A 9E 9A 80", block, 128, "", NULL, 0, 0x9000);
 	expect_with("00 2A 9E 9A 80", block + 128, 128, "00", signature, 256, 0x9000);
@@ -1121,7 +1178,7 @@ static void test_sign_legacy_on_6d00(void **state)
 	(void)state;
 	make_sign_inputs();
 	set_atr(ATR_NOTHING);
-	expect("00 A4 04 0C 10 " AID_SIG_HEX, "90 00");
+	expect(SELECT_SIG, FCI_SIG);
 	expect("00 22 41 B6 04 84 02 00 0C", "6D 00");
 	expect("00 A4 02 0C 02 00 0C", "90 00");
 	expect_with("80 2A 00 80 33", digest_info, sizeof(digest_info), "00", signature, 256, 0x9000);
@@ -1148,10 +1205,10 @@ static void test_sign_errors(void **state)
 	(void)state;
 	make_sign_inputs();
 	set_atr(ATR_EXT_CHAIN);
-	expect("00 A4 04 0C 10 " AID_SIG_HEX, "90 00");
+	expect(SELECT_SIG, FCI_SIG);
 	expect("00 22 41 B6 04 84 02 00 0C", "90 00");
 	expect_with("00 2A 9E 9A 00 01 00", block, 256, "00 00", NULL, 0, 0x6982);
-	expect("00 A4 04 0C 10 " AID_SIG_HEX, "90 00");
+	expect(SELECT_SIG, FCI_SIG);
 	expect("00 22 41 B6 04 84 02 00 0C", "90 00");
 	expect_with("00 2A 9E 9A 00 01 00", block, 256, "00 00", signature, 255, 0x9000);
 	attach_with_app(&card, true);
@@ -1209,11 +1266,14 @@ int main(void)
 		cmocka_unit_test_setup(test_enumerate_jma_extended, reset_script),
 		cmocka_unit_test_setup(test_enumerate_short_only, reset_script),
 		cmocka_unit_test_setup(test_enumerate_jahis_sfi, reset_script),
-		cmocka_unit_test_setup(test_discovery_fallback_to_known_aids, reset_script),
+		cmocka_unit_test_setup(test_discovery_when_no_known_aid, reset_script),
+		cmocka_unit_test_setup(test_one_known_aid_no_discovery, reset_script),
 		cmocka_unit_test_setup(test_not_hpki, reset_script),
 		cmocka_unit_test_setup(test_fallback_to_jma_layout, reset_script),
 		cmocka_unit_test_setup(test_enumerate_restarts_after_reset, reset_script),
 		cmocka_unit_test_setup(test_truncated_fci, reset_script),
+		cmocka_unit_test_setup(test_fci_names_another_application, reset_script),
+		cmocka_unit_test_setup(test_select_without_fci_fallback, reset_script),
 		cmocka_unit_test_setup(test_huge_der_length, reset_script),
 		cmocka_unit_test_setup(test_huge_der_length_4_bytes, reset_script),
 		cmocka_unit_test_setup(test_truncated_certificate, reset_script),
