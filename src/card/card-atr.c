@@ -65,6 +65,7 @@ void hpki_card_atr_capabilities(struct hpki_card *card)
 			card->link.command_chaining = (sw3 & HPKI_CAP3_COMMAND_CHAINING) != 0;
 			card->extended_length = (sw3 & HPKI_CAP3_EXTENDED_LENGTH) != 0;
 			card->capabilities_known = true;
+			card->capabilities_from_atr = true;
 			hpki_info("ATR card capabilities: chaining %s, extended length %s",
 				  card->link.command_chaining ? "yes" : "no", card->extended_length ? "yes" : "no");
 			return;

@@ -21,38 +21,109 @@
 /* ------------------------------------------------------------------------ */
 /* Signing method                                                            */
 
-/* MSE SET DST (G31 C.5): tag 84 key reference (JMA, 2 bytes, facts §4.2) when the
- * PrKD has one, else tag 81 with the key's file (SFI as 00 sfi). */
-static enum hpki_card_status mse_set(struct hpki_card *card, const struct hpki_app *app, uint16_t *sw)
+/*
+ * The forms of MSE SET DST we know, in the order they are tried (card-fidelity §3
+ * (4)): only `84 02 00 0C` has been seen working on a real JMA card, and G31 C.5's
+ * own example uses tag 81. MSE costs no PIN try, so a refused form is followed by
+ * the next; the one that works is kept for the application.
+ */
+enum mse_form {
+	MSE_FORM_PRKD_REFERENCE,  /* 84 02 <keyReference from EF.PrKD> */
+	MSE_FORM_KEY_FILE_REF,    /* 84 02 <the key EF's FID>: the form proven on JMA cards */
+	MSE_FORM_FILE_PATH,       /* 81 02 <FID> or 00 <SFI>: G31 C.5 */
+	MSE_FORM_COUNT,
+};
+
+static const char *const mse_form_names[MSE_FORM_COUNT] = {
+	"key reference from EF.PrKD (tag 84)", "key EF as a reference (tag 84)", "key EF path (tag 81)",
+};
+
+/* The 4 data bytes of a form; false when the key gives nothing for it. */
+static bool mse_form_data(const struct hpki_app *app, enum mse_form form, uint8_t data[4])
 {
-	uint8_t data[4];
-	struct hpki_apdu apdu = {
-		.cla = HPKI_CLA_ISO, .ins = HPKI_INS_MSE, .p1 = HPKI_MSE_P1_SET_COMPUTE, .p2 = HPKI_MSE_P2_DST,
-		.data = data, .data_len = sizeof(data), .name = "MSE SET",
-	};
 	uint16_t ref;
 	uint8_t sfi;
 
-	if (app->key.has_key_reference) {
-		if (app->key.key_reference < 0 || app->key.key_reference > 0xFFFF) {
-			hpki_error("key reference %ld out of range", app->key.key_reference);
-			return HPKI_CARD_UNSUPPORTED;
-		}
+	switch (form) {
+	case MSE_FORM_PRKD_REFERENCE:
+		if (!app->key.has_key_reference || app->key.key_reference < 0 || app->key.key_reference > 0xFFFF)
+			return false;
 		data[0] = HPKI_MSE_TAG_KEY_REF;
 		ref = (uint16_t)app->key.key_reference;
-	} else if (hpki_cio_path_is_fid(&app->key.path, &ref)) {
+		break;
+	case MSE_FORM_KEY_FILE_REF:
+		/* Proven only with a FID (000C on JMA cards); an SFI is no file identifier. */
+		if (!hpki_cio_path_is_fid(&app->key.path, &ref))
+			return false;
+		data[0] = HPKI_MSE_TAG_KEY_REF;
+		break;
+	case MSE_FORM_FILE_PATH:
+		if (hpki_cio_path_is_sfi(&app->key.path, &sfi))
+			ref = sfi; /* 00 sfi, as G31 C.5's example */
+		else if (!hpki_cio_path_is_fid(&app->key.path, &ref))
+			return false;
 		data[0] = HPKI_MSE_TAG_FILE_REF;
-	} else if (hpki_cio_path_is_sfi(&app->key.path, &sfi)) {
-		data[0] = HPKI_MSE_TAG_FILE_REF;
-		ref = sfi;
-	} else {
-		hpki_error("key has neither a reference nor a usable path");
-		return HPKI_CARD_UNSUPPORTED;
+		break;
+	default:
+		return false;
 	}
 	data[1] = 2;
 	data[2] = (uint8_t)(ref >> 8);
 	data[3] = (uint8_t)ref;
+	return true;
+}
+
+static enum hpki_card_status mse_send(struct hpki_card *card, const uint8_t data[4], uint16_t *sw)
+{
+	struct hpki_apdu apdu = {
+		.cla = HPKI_CLA_ISO, .ins = HPKI_INS_MSE, .p1 = HPKI_MSE_P1_SET_COMPUTE, .p2 = HPKI_MSE_P2_DST,
+		.data = data, .data_len = 4, .name = "MSE SET",
+	};
+
 	return hpki_card_exchange(card, &apdu, NULL, 0, NULL, sw);
+}
+
+static bool instruction_unsupported(uint16_t sw);
+
+/*
+ * MSE SET DST for the application's key (G31 C.5): the form learnt for it, else
+ * each form in turn until one is accepted. *sw is the card's last answer;
+ * HPKI_CARD_UNSUPPORTED when the key offers no form at all.
+ */
+static enum hpki_card_status mse_set(struct hpki_card *card, struct hpki_app *app, uint16_t *sw)
+{
+	uint8_t data[4], tried[MSE_FORM_COUNT][4];
+	size_t tried_count = 0;
+	enum hpki_card_status st = HPKI_CARD_UNSUPPORTED;
+
+	for (int form = 0; form < MSE_FORM_COUNT; form++) {
+		bool repeat = false;
+
+		if (app->mse_form_known && form != app->mse_form)
+			continue;
+		if (!mse_form_data(app, (enum mse_form)form, data))
+			continue;
+		for (size_t t = 0; t < tried_count; t++)
+			repeat |= memcmp(tried[t], data, sizeof(data)) == 0;
+		if (repeat)
+			continue;
+		if (tried_count > 0)
+			hpki_info("MSE SET: the card answered %04X; trying the %s", *sw, mse_form_names[form]);
+		memcpy(tried[tried_count++], data, sizeof(data));
+		st = mse_send(card, data, sw);
+		if (st != HPKI_CARD_OK || instruction_unsupported(*sw))
+			return st;
+		if (*sw == HPKI_SW_OK) {
+			if (!app->mse_form_known && tried_count > 1)
+				hpki_info("MSE SET works with the %s; kept for this card", mse_form_names[form]);
+			app->mse_form_known = true;
+			app->mse_form = form;
+			return HPKI_CARD_OK;
+		}
+	}
+	if (st == HPKI_CARD_UNSUPPORTED)
+		hpki_error("key has neither a reference nor a usable path");
+	return st;
 }
 
 static bool instruction_unsupported(uint16_t sw)
@@ -137,13 +208,14 @@ static enum hpki_card_status pkcs1_block(const struct sign_op *op, uint8_t *bloc
 }
 
 /* PSO COMPUTE DIGITAL SIGNATURE 00 2A 9E 9A with the host-padded block (G31 A.3.3,
- * C.6): extended Lc/Le when the card has them, else command chaining. */
-static enum hpki_card_status pso_sign(struct hpki_card *card, struct sign_op *op, uint16_t *sw)
+ * C.6), in one extended APDU or by command chaining. */
+static enum hpki_card_status pso_sign(struct hpki_card *card, struct sign_op *op, bool extended, uint16_t *sw)
 {
 	uint8_t *block = malloc(op->k);
 	struct hpki_apdu apdu = {
 		.cla = HPKI_CLA_ISO, .ins = HPKI_INS_PSO, .p1 = HPKI_PSO_P1_SIGNATURE, .p2 = HPKI_PSO_P2_INPUT,
-		.data_len = op->k, .name = "PSO COMPUTE DIGITAL SIGNATURE",
+		.data_len = op->k, .name = extended ? "PSO COMPUTE DIGITAL SIGNATURE (extended)"
+						    : "PSO COMPUTE DIGITAL SIGNATURE",
 	};
 	enum hpki_card_status st;
 
@@ -152,12 +224,69 @@ static enum hpki_card_status pso_sign(struct hpki_card *card, struct sign_op *op
 	st = pkcs1_block(op, block);
 	if (st == HPKI_CARD_OK) {
 		apdu.data = block;
-		apdu.extended = card->extended_length;
-		apdu.ne = apdu.extended ? HPKI_CARD_FILE_MAX : HPKI_CARD_SHORT_CHUNK;
+		apdu.extended = extended;
+		apdu.ne = extended ? HPKI_CARD_FILE_MAX : HPKI_CARD_SHORT_CHUNK;
 		st = hpki_card_exchange(card, &apdu, op->result, HPKI_CARD_FILE_MAX, &op->result_len, sw);
 	}
 	OPENSSL_cleanse(block, op->k);
 	free(block);
+	return st;
+}
+
+/*
+ * Which form to send a k-byte block in first. Only the extended PSO has been seen
+ * working on a real JMA card (card-fidelity §3 (3)); an ATR that states the card's
+ * capabilities is believed; what worked before on this card is used again.
+ */
+static bool pso_extended_first(const struct hpki_card *card, size_t k)
+{
+	if (k <= HPKI_APDU_SHORT_MAX_NC)
+		return false; /* fits a short APDU: neither is needed */
+	if (card->pso_form != HPKI_PSO_FORM_UNKNOWN)
+		return card->pso_form == HPKI_PSO_FORM_EXTENDED;
+	if (card->capabilities_from_atr)
+		return card->extended_length || !card->link.command_chaining;
+	return true;
+}
+
+/* The card (or the reader) did not take the APDU in this form: worth the other one.
+ * A transport failure counts only when no reset explains it. */
+static bool pso_form_refused(enum hpki_card_status st, uint16_t sw, bool reset_seen)
+{
+	if (st == HPKI_CARD_UNSUPPORTED || (st == HPKI_CARD_IO_ERROR && !reset_seen))
+		return true;
+	return st == HPKI_CARD_OK &&
+	       (sw == HPKI_SW_WRONG_LENGTH || sw == HPKI_SW_CHAINING_UNSUPPORTED || sw == HPKI_SW_LAST_CMD_EXPECTED ||
+		sw == HPKI_SW_INS_NOT_SUPPORTED || sw == HPKI_SW_CLA_NOT_SUPPORTED || sw == HPKI_SW_WRONG_P1P2_DATA ||
+		sw == HPKI_SW_WRONG_P1P2);
+}
+
+/*
+ * MSE + PSO. A block over 255 bytes that the card refuses in one form is sent once
+ * more in the other (MSE and PSO cost no PIN try), after a fresh MSE; the form that
+ * works is kept for the card.
+ */
+static enum hpki_card_status pso_sign_any_form(struct hpki_card *card, struct sign_op *op, uint16_t *sw)
+{
+	struct hpki_app *app = &card->apps[op->app];
+	bool extended = pso_extended_first(card, op->k);
+	unsigned long resets = card->link.reset_count;
+	enum hpki_card_status st = pso_sign(card, op, extended, sw);
+
+	if (op->k > HPKI_APDU_SHORT_MAX_NC && card->pso_form == HPKI_PSO_FORM_UNKNOWN &&
+	    pso_form_refused(st, *sw, card->link.reset_count != resets)) {
+		hpki_info("PSO %s refused (%s, SW %04X): trying %s", extended ? "in extended length" : "by chaining",
+			  hpki_card_status_text(st), *sw, extended ? "command chaining" : "extended length");
+		extended = !extended;
+		st = mse_set(card, app, sw);
+		if (st == HPKI_CARD_OK && *sw == HPKI_SW_OK)
+			st = pso_sign(card, op, extended, sw);
+	}
+	if (st == HPKI_CARD_OK && *sw == HPKI_SW_OK && op->k > HPKI_APDU_SHORT_MAX_NC &&
+	    card->pso_form == HPKI_PSO_FORM_UNKNOWN) {
+		card->pso_form = extended ? HPKI_PSO_FORM_EXTENDED : HPKI_PSO_FORM_CHAINED;
+		hpki_info("PSO works %s; kept for this card", extended ? "in extended length" : "by command chaining");
+	}
 	return st;
 }
 
@@ -187,7 +316,7 @@ static enum hpki_card_status sign_op_run(struct hpki_card *card, void *arg)
 	if (app->sign_method == HPKI_SIGN_METHOD_LEGACY_DIGEST_INFO)
 		st = legacy_sign(card, op, &sw);
 	else
-		st = pso_sign(card, op, &sw);
+		st = pso_sign_any_form(card, op, &sw);
 	if (st != HPKI_CARD_OK)
 		return st;
 	st = hpki_sw_to_status("signature", sw);
@@ -227,10 +356,11 @@ enum hpki_card_status hpki_card_sign(struct hpki_card *card, size_t app, enum hp
 		return HPKI_CARD_UNSUPPORTED;
 	}
 	op.k = (a->key.modulus_bits + 7) / 8;
-	if (a->sign_method == HPKI_SIGN_METHOD_PSO_RAW && op.k > HPKI_APDU_SHORT_MAX_NC && !card->extended_length &&
-	    !card->link.command_chaining) {
-		/* G31 A.3.3: a k-byte block needs extended Lc or chaining; say so before any APDU. */
-		hpki_error("a %zu-byte block needs extended length or command chaining; the card has neither", op.k);
+	if (a->sign_method == HPKI_SIGN_METHOD_PSO_RAW && op.k > HPKI_APDU_SHORT_MAX_NC && card->capabilities_from_atr &&
+	    !card->extended_length && !card->link.command_chaining) {
+		/* G31 A.3.3: a k-byte block needs extended Lc or chaining, and the ATR says the
+		 * card has neither: say so before any APDU. */
+		hpki_error("a %zu-byte block needs extended length or command chaining; the ATR offers neither", op.k);
 		return HPKI_CARD_UNSUPPORTED;
 	}
 	st = check_sign_input(a, kind, input_len, op.k);

@@ -62,6 +62,8 @@ struct hpki_app {
 	size_t cert_count;
 	bool from_directories;      /* false: fell back to the known JMA layout */
 	enum hpki_sign_method sign_method;
+	bool mse_form_known;        /* the MSE SET form the card accepted for this key */
+	int mse_form;
 };
 
 struct hpki_card {
@@ -73,6 +75,10 @@ struct hpki_card {
 	 * ISO 7816-4 §8.1.1.2.7, or learnt from the first extended READ BINARY);
 	 * command chaining is in link. */
 	bool capabilities_known;
+	bool capabilities_from_atr; /* stated by the ATR, not learnt */
+	/* How a PSO with a block over 255 bytes gets through: learnt per command kind,
+	 * since a card may take extended length for PSO but not for READ BINARY. */
+	enum hpki_pso_form { HPKI_PSO_FORM_UNKNOWN = 0, HPKI_PSO_FORM_EXTENDED, HPKI_PSO_FORM_CHAINED } pso_form;
 	bool select_without_fci;   /* the card refused the FCI of SELECT DF: use P2=0C */
 	/* Which application is current on the card, as far as this process knows:
 	 * index + 1 (0 = unknown), the transaction and the reset count it was selected in. */

@@ -1149,6 +1149,138 @@ static void test_sign_chained_raw_block(void **state)
 	hpki_card_detach(&card);
 }
 
+static void sign_once(struct hpki_card *card, enum hpki_card_status expected)
+{
+	uint8_t sig[512];
+	size_t sig_len = sizeof(sig);
+
+	assert_int_equal(hpki_card_sign(card, 0, HPKI_SIGN_INPUT_DIGEST_INFO, digest_info, sizeof(digest_info), sig,
+					&sig_len),
+			 expected);
+	if (expected == HPKI_CARD_OK) {
+		assert_int_equal(sig_len, 256);
+		assert_memory_equal(sig, signature, 256);
+	}
+}
+
+/* A PrKD key reference the card does not know (6A82, as real JMA cards answer):
+ * the proven 84 + key FID, then tag 81; what worked is kept (card-fidelity §1.1). */
+static void test_mse_falls_back_and_learns(void **state)
+{
+	struct hpki_card card;
+
+	(void)state;
+	make_sign_inputs();
+	set_atr(ATR_EXT_CHAIN);
+	expect(SELECT_SIG, FCI_SIG);
+	expect("00 22 41 B6 04 84 02 00 01", "6A 82");
+	expect("00 22 41 B6 04 84 02 00 0C", "69 81");
+	expect("00 22 41 B6 04 81 02 00 0C", "90 00");
+	expect_with("00 2A 9E 9A 00 01 00", block, 256, "00 00", signature, 256, 0x9000);
+	/* Next signature, next transaction: the learnt form only. */
+	expect(SELECT_SIG, FCI_SIG);
+	expect("00 22 41 B6 04 81 02 00 0C", "90 00");
+	expect_with("00 2A 9E 9A 00 01 00", block, 256, "00 00", signature, 256, 0x9000);
+	attach_with_app(&card, true);
+	card.apps[0].key.key_reference = 0x0001;
+	sign_once(&card, HPKI_CARD_OK);
+	sign_once(&card, HPKI_CARD_OK);
+	script_done();
+	assert_true(card.apps[0].mse_form_known);
+	hpki_card_detach(&card);
+}
+
+/* Every MSE form refused: the card's answer, mapped, and no PSO. */
+static void test_mse_all_forms_refused(void **state)
+{
+	struct hpki_card card;
+
+	(void)state;
+	make_sign_inputs();
+	set_atr(ATR_EXT_CHAIN);
+	expect(SELECT_SIG, FCI_SIG);
+	expect("00 22 41 B6 04 84 02 00 0C", "6A 82");
+	expect("00 22 41 B6 04 81 02 00 0C", "6A 82");
+	attach_with_app(&card, true);
+	sign_once(&card, HPKI_CARD_BAD_RESPONSE);
+	script_done();
+	assert_false(card.apps[0].mse_form_known);
+	hpki_card_detach(&card);
+}
+
+/* Extended PSO refused (6700) on a card whose ATR states nothing: chaining, after a
+ * fresh MSE; chaining is then kept (card-fidelity §3 (3)). */
+static void test_pso_extended_refused_then_chained(void **state)
+{
+	struct hpki_card card;
+
+	(void)state;
+	make_sign_inputs();
+	set_atr(ATR_JMA);
+	expect(SELECT_SIG, FCI_SIG);
+	expect("00 22 41 B6 04 84 02 00 0C", "90 00");
+	expect_with("00 2A 9E 9A 00 01 00", block, 256, "00 00", NULL, 0, 0x6700);
+	expect("00 22 41 B6 04 84 02 00 0C", "90 00");
+	expect_with("10 2A 9E 9A 80", block, 128, "", NULL, 0, 0x9000);
+	expect_with("00 2A 9E 9A 80", block + 128, 128, "00", signature, 256, 0x9000);
+	expect(SELECT_SIG, FCI_SIG);
+	expect("00 22 41 B6 04 84 02 00 0C", "90 00");
+	expect_with("10 2A 9E 9A 80", block, 128, "", NULL, 0, 0x9000);
+	expect_with("00 2A 9E 9A 80", block + 128, 128, "00", signature, 256, 0x9000);
+	attach_with_app(&card, true);
+	card.apps[0].sign_method = HPKI_SIGN_METHOD_PSO_RAW;
+	sign_once(&card, HPKI_CARD_OK);
+	sign_once(&card, HPKI_CARD_OK);
+	script_done();
+	assert_int_equal(card.pso_form, HPKI_PSO_FORM_CHAINED);
+	hpki_card_detach(&card);
+}
+
+/* The ATR says chaining only, but the card refuses it (6884): the extended form,
+ * the only one seen working on a JMA card. */
+static void test_pso_chaining_refused_then_extended(void **state)
+{
+	struct hpki_card card;
+
+	(void)state;
+	make_sign_inputs();
+	set_atr(ATR_CHAIN_ONLY);
+	expect(SELECT_SIG, FCI_SIG);
+	expect("00 22 41 B6 04 84 02 00 0C", "90 00");
+	expect_with("10 2A 9E 9A 80", block, 128, "", NULL, 0, 0x6884);
+	expect("00 22 41 B6 04 84 02 00 0C", "90 00");
+	expect_with("00 2A 9E 9A 00 01 00", block, 256, "00 00", signature, 256, 0x9000);
+	attach_with_app(&card, true);
+	card.apps[0].sign_method = HPKI_SIGN_METHOD_PSO_RAW;
+	sign_once(&card, HPKI_CARD_OK);
+	script_done();
+	assert_int_equal(card.pso_form, HPKI_PSO_FORM_EXTENDED);
+	hpki_card_detach(&card);
+}
+
+/* A reader that fails the long APDU: the chained form, cleanly. */
+static void test_pso_extended_transmit_fails_then_chained(void **state)
+{
+	struct hpki_card card;
+
+	(void)state;
+	make_sign_inputs();
+	set_atr(ATR_JMA);
+	expect(SELECT_SIG, FCI_SIG);
+	expect("00 22 41 B6 04 84 02 00 0C", "90 00");
+	expect_with("00 2A 9E 9A 00 01 00", block, 256, "00 00", NULL, 0, 0x9000);
+	script.steps[script.count - 1].io = HPKI_IO_FAILED;
+	expect("00 22 41 B6 04 84 02 00 0C", "90 00");
+	expect_with("10 2A 9E 9A 80", block, 128, "", NULL, 0, 0x9000);
+	expect_with("00 2A 9E 9A 80", block + 128, 128, "00", signature, 256, 0x9000);
+	attach_with_app(&card, true);
+	card.apps[0].sign_method = HPKI_SIGN_METHOD_PSO_RAW;
+	sign_once(&card, HPKI_CARD_OK);
+	script_done();
+	assert_int_equal(card.pso_form, HPKI_PSO_FORM_CHAINED);
+	hpki_card_detach(&card);
+}
+
 static void test_sign_without_long_apdus(void **state)
 {
 	struct hpki_card card;
@@ -1291,6 +1423,11 @@ int main(void)
 		cmocka_unit_test_setup(test_verify_never_repeated, reset_script),
 		cmocka_unit_test_setup(test_sign_extended, reset_script),
 		cmocka_unit_test_setup(test_sign_chained_raw_block, reset_script),
+		cmocka_unit_test_setup(test_mse_falls_back_and_learns, reset_script),
+		cmocka_unit_test_setup(test_mse_all_forms_refused, reset_script),
+		cmocka_unit_test_setup(test_pso_extended_refused_then_chained, reset_script),
+		cmocka_unit_test_setup(test_pso_chaining_refused_then_extended, reset_script),
+		cmocka_unit_test_setup(test_pso_extended_transmit_fails_then_chained, reset_script),
 		cmocka_unit_test_setup(test_sign_without_long_apdus, reset_script),
 		cmocka_unit_test_setup(test_sign_legacy_on_6d00, reset_script),
 		cmocka_unit_test_setup(test_sign_errors, reset_script),
