@@ -13,6 +13,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <openssl/bn.h>
@@ -20,6 +21,7 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "log.h"
 #include "token.h"
@@ -269,10 +271,44 @@ static int end_entity_index(const struct hpki_app *app)
 	return -1;
 }
 
-static void subject_cn(X509 *x, const char *fallback, char *out, size_t size)
+/*
+ * CKA_LABELs of JAHIS G31 §5.2.2 table 3: applications written from the guideline
+ * and the MEDIS sample code find the end-entity certificate and the key by these
+ * fixed labels (card-fidelity §1.3, §3 (5)); the holder's name is in the token label.
+ */
+#define HPKI_LABEL_EE_CERTIFICATE "HPKI END ENTITY CERTIFICATE"
+#define HPKI_LABEL_PRIVATE_KEY "Private key of HPKI"
+/* Not in table 3 (G31 lists no public-key object): named after the private key. */
+#define HPKI_LABEL_PUBLIC_KEY "Public key of HPKI"
+#define HPKI_LABEL_MHLW_CA "MHLW CA CERTIFICATE"
+#define HPKI_LABEL_ROOT_CA "HPKI ROOT CA CERTIFICATE"
+#define HPKI_LABEL_CA "HPKI CA CERTIFICATE"
+
+/* The card's own EF.CD label when it is one of table 3's CA labels (G31 B.4.6 spells
+ * them with a stray leading space), else NULL. */
+static const char *table3_ca_label(const char *card_label)
 {
-	if (X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, out, (int)size) <= 0)
-		snprintf(out, size, "%s", fallback[0] != '\0' ? fallback : "Certificate");
+	static const char *const labels[] = { HPKI_LABEL_MHLW_CA, HPKI_LABEL_ROOT_CA, HPKI_LABEL_CA };
+
+	while (*card_label == ' ')
+		card_label++;
+	for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++)
+		if (strncasecmp(card_label, labels[i], strlen(labels[i])) == 0 &&
+		    strspn(card_label + strlen(labels[i]), " ") == strlen(card_label + strlen(labels[i])))
+			return labels[i];
+	return NULL;
+}
+
+/* A CA certificate's label: the card's when it is a table-3 label; otherwise the
+ * self-signed one is the MHLW root (the anchor of every HPKI chain), any other an
+ * issuing CA. */
+static const char *ca_label(const struct hpki_cert *cert, X509 *x)
+{
+	const char *label = table3_ca_label(cert->info.label);
+
+	if (label != NULL)
+		return label;
+	return X509_check_issued(x, x) == X509_V_OK ? HPKI_LABEL_MHLW_CA : HPKI_LABEL_CA;
 }
 
 /* A CA certificate's CKA_ID must not collide with the key's: fall back to the SHA-1 of its key. */
@@ -300,22 +336,19 @@ static CK_RV build_certificates(struct hpki_token *token, const struct hpki_app 
 		X509 *x = d2i_X509(NULL, &p, (long)app->certs[i].der_len);
 		uint8_t id[HPKI_CIO_ID_MAX > 20 ? HPKI_CIO_ID_MAX : 20];
 		size_t id_len;
-		char label[128];
-
 		if (x == NULL) {
 			hpki_error("certificate %zu of '%s' is not DER X.509; skipped", i, token->reader->name);
 			continue;
 		}
-		subject_cn(x, app->certs[i].info.label, label, sizeof label);
 		if ((int)i == ee) {
-			rv = add_certificate(token, x, &app->certs[i], key_id, key_id_len, label, true);
+			rv = add_certificate(token, x, &app->certs[i], key_id, key_id_len, HPKI_LABEL_EE_CERTIFICATE, true);
 			if (rv == CKR_OK && app->has_key)
-				rv = add_public_key(token, x, key_id, key_id_len, label);
+				rv = add_public_key(token, x, key_id, key_id_len, HPKI_LABEL_PUBLIC_KEY);
 			if (rv == CKR_OK && app->has_key)
-				rv = add_private_key(token, x, key_id, key_id_len, label);
+				rv = add_private_key(token, x, key_id, key_id_len, HPKI_LABEL_PRIVATE_KEY);
 		} else {
 			id_len = ca_cert_id(&app->certs[i], x, key_id, key_id_len, id);
-			rv = add_certificate(token, x, &app->certs[i], id, id_len, label, false);
+			rv = add_certificate(token, x, &app->certs[i], id, id_len, ca_label(&app->certs[i], x), false);
 		}
 		X509_free(x);
 	}
