@@ -228,14 +228,26 @@ static const char *apps_name(enum vcard_apps apps)
 	}
 }
 
-/* " name=value" of every card switch (card-switches.c), after the fixed fields. */
+/* Switches the fixed status fields show already, in their historical form. */
+static bool shown_in_fixed_fields(const char *name)
+{
+	return !strcmp(name, "extended-length") || !strcmp(name, "chaining") || !strcmp(name, "response-mode");
+}
+
+/* " name=value" of every other card switch (card-switches.c), and "extended-scope"
+ * (all, pso or none: the extended-length switch's value). */
 static void append_switches(const struct vcard_config *config, char *buf, size_t size)
 {
 	const char *name;
 	char value[32];
 	size_t len = strlen(buf);
 
+	vcard_switch_get(config, "extended-length", value, sizeof value);
+	snprintf(buf + len, size - len, " extended-scope=%s", value);
+	len += strlen(buf + len);
 	for (size_t i = 0; (name = vcard_switch_name(i)) != NULL && len < size; i++) {
+		if (shown_in_fixed_fields(name))
+			continue;
 		vcard_switch_get(config, name, value, sizeof value);
 		snprintf(buf + len, size - len, " %s=%s", name, value);
 		len += strlen(buf + len);
@@ -243,7 +255,7 @@ static void append_switches(const struct vcard_config *config, char *buf, size_t
 }
 
 /* The fixed fields keep their historical form (test/e2e/e2e-util.c reads them); the
- * switches follow, extended-length and response-mode once more by their switch values. */
+ * other switches follow. */
 static void ops_status(void *ctx, char *buf, size_t size)
 {
 	struct vcard_program *p = ctx;
