@@ -458,6 +458,74 @@ static void test_jma_strict_real_tool_sequence(void **state)
 	vcard_free(card);
 }
 
+/* ---- robustness: random commands on cards with the switches on ------------------------------ */
+
+/* A command of the card's instructions with random parameters and length fields. */
+static size_t random_command(uint8_t *cmd, unsigned *seed)
+{
+	static const uint8_t classes[] = { 0x00, 0x10, 0x80 };
+	static const uint8_t instructions[] = { 0xA4, 0xB0, 0x20, 0x22, 0x2A, 0xC0 };
+	size_t len, i;
+
+	cmd[0] = classes[rand_r(seed) % 3];
+	cmd[1] = instructions[rand_r(seed) % 6];
+	cmd[2] = (uint8_t)(rand_r(seed) % 4 ? rand_r(seed) % 0x20 : rand_r(seed));
+	cmd[3] = (uint8_t)(rand_r(seed) % 2 ? rand_r(seed) % 0x10 : rand_r(seed));
+	switch (rand_r(seed) % 4) {
+	case 0:
+		return 4;
+	case 1: /* short Le */
+		cmd[4] = (uint8_t)rand_r(seed);
+		return 5;
+	case 2: /* extended Le */
+		cmd[4] = 0;
+		cmd[5] = (uint8_t)(rand_r(seed) % 2 ? 0 : rand_r(seed));
+		cmd[6] = (uint8_t)rand_r(seed);
+		return 7;
+	default: /* short data, Le or not */
+		len = (size_t)(rand_r(seed) % 255) + 1;
+		cmd[4] = (uint8_t)len;
+		for (i = 0; i < len; i++)
+			cmd[5 + i] = (uint8_t)(rand_r(seed) % 3 ? rand_r(seed) % 0x20 : rand_r(seed));
+		return 5 + len + (size_t)(rand_r(seed) % 2);
+	}
+}
+
+static void test_random_commands_on_switched_cards(void **state)
+{
+	static const char *const switched[][2] = {
+		{ "df-select", "always-fci" }, { "df-select", "refuse-6D00" }, { "empty-verify", "always-63cx" },
+		{ "extended-length", "pso" },  { "mse-errors", "by-file" },    { "reselect", "clear-pin" },
+		{ "read-past-eof", "ff-9000" }, { "files", "jma" },            { "iso-signature", "yes" },
+	};
+	static uint8_t cmd[300];
+	unsigned seed = 20261201;
+	size_t i, round;
+
+	(void)state;
+	for (i = 0; i <= sizeof switched / sizeof switched[0]; i++) {
+		struct vcard_config config = default_config(i % 2 ? VCARD_PROFILE_JMA_2019 : VCARD_PROFILE_JMA, "doctor");
+		struct vcard *card;
+
+		if (i == sizeof switched / sizeof switched[0])
+			vcard_config_set_jma_strict(&config);
+		else
+			assert_int_equal(vcard_switch_set(&config, switched[i][0], switched[i][1]), 0);
+		card = card_with(config);
+		for (round = 0; round < 2000; round++) {
+			size_t n;
+
+			if (round % 40 == 0) { /* an application and a verified PIN, so deep paths run */
+				select_aid(card, round % 80 ? aid_sig : aid_auth, HPKI_AID_LEN, 0x00);
+				verify_pin(card, JMA_PIN_REF, round % 80 ? "5678" : "1234");
+			}
+			n = vcard_process_apdu(card, cmd, random_command(cmd, &seed), ex.data);
+			assert_true(n >= 2 && n <= RESP_MAX);
+		}
+		vcard_free(card);
+	}
+}
+
 const struct CMUnitTest vcard_switch_tests[] = {
 	cmocka_unit_test(test_switch_names_and_defaults),
 	cmocka_unit_test(test_jma_strict_preset),
@@ -473,5 +541,6 @@ const struct CMUnitTest vcard_switch_tests[] = {
 	cmocka_unit_test(test_jma_file_inventory),
 	cmocka_unit_test(test_jma_2019_iso_signature),
 	cmocka_unit_test(test_jma_strict_real_tool_sequence),
+	cmocka_unit_test(test_random_commands_on_switched_cards),
 };
 const size_t vcard_switch_test_count = sizeof vcard_switch_tests / sizeof vcard_switch_tests[0];
