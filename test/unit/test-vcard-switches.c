@@ -31,15 +31,6 @@ static struct vcard *jma_card_switched(const char *name, const char *value)
 	return card_with(config);
 }
 
-static void assert_fci_of(const uint8_t *aid)
-{
-	static const uint8_t head[] = { 0x6F, 0x12, 0x84, 0x10 };
-
-	assert_int_equal(ex.len, 20);
-	assert_memory_equal(ex.data, head, sizeof head);
-	assert_memory_equal(ex.data + 4, aid, HPKI_AID_LEN);
-}
-
 /* ---- names and values ------------------------------------------------------------------- */
 
 static void assert_switch_value(const struct vcard_config *config, const char *name, const char *expected)
@@ -111,9 +102,9 @@ static void test_df_select_always_fci(void **state)
 
 	(void)state;
 	assert_int_equal(select_aid(card, aid_sig, HPKI_AID_LEN, 0x0C), HPKI_SW_OK);
-	assert_fci_of(aid_sig);
+	assert_fci(aid_sig);
 	assert_int_equal(select_aid(card, aid_auth, HPKI_AID_LEN, 0x00), HPKI_SW_OK);
-	assert_fci_of(aid_auth);
+	assert_fci(aid_auth);
 	/* EF selection still honours P2=0C (G31 C.2.2 defines it there). */
 	assert_int_equal(select_fid(card, HPKI_JMA_FID_EE_CERT), HPKI_SW_OK);
 	assert_int_equal(ex.len, 0);
@@ -135,7 +126,7 @@ static void test_df_select_refuses_p2_0c(void **state)
 		/* Nothing was selected: VERIFY finds no PIN reference. */
 		assert_int_equal(verify_empty(card, JMA_PIN_REF), HPKI_SW_REF_NOT_FOUND);
 		assert_int_equal(select_aid(card, aid_sig, HPKI_AID_LEN, 0x00), HPKI_SW_OK);
-		assert_fci_of(aid_sig);
+		assert_fci(aid_sig);
 		assert_int_equal(verify_empty(card, JMA_PIN_REF), TRIES_FULL);
 		vcard_free(card);
 	}
@@ -438,7 +429,7 @@ static void test_jma_strict_real_tool_sequence(void **state)
 	card = card_with(config);
 	assert_int_equal(select_aid(card, aid_sig, HPKI_AID_LEN, 0x00), 0x6114);
 	get_response(card, 0x14, HPKI_SW_OK, 20);
-	assert_fci_of(aid_sig);
+	assert_fci(aid_sig);
 	/* P2=0C brings the FCI as well (61 14), and a re-SELECT drops the PIN. */
 	assert_int_equal(verify_pin(card, JMA_PIN_REF, "5678"), HPKI_SW_OK);
 	assert_int_equal(select_aid(card, aid_sig, HPKI_AID_LEN, 0x0C), 0x6114);

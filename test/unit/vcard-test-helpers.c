@@ -162,6 +162,17 @@ uint16_t select_aid(struct vcard *card, const uint8_t *aid, size_t len, uint8_t 
 	return send_apdu(card, 0x00, 0xA4, 0x04, p2, aid, len, p2 == 0x0C ? -1 : 0, false);
 }
 
+/* The last answer is the FCI "6F 12 84 10 <AID>" (G31 C.2.3). */
+void assert_fci(const uint8_t *aid)
+{
+	assert_int_equal(ex.len, 20);
+	assert_int_equal(ex.data[0], 0x6F);
+	assert_int_equal(ex.data[1], 18);
+	assert_int_equal(ex.data[2], 0x84);
+	assert_int_equal(ex.data[3], 16);
+	assert_memory_equal(ex.data + 4, aid, 16);
+}
+
 uint16_t select_fid(struct vcard *card, uint16_t fid)
 {
 	uint8_t data[2] = { (uint8_t)(fid >> 8), (uint8_t)fid };

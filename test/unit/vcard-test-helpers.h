@@ -45,6 +45,8 @@ uint16_t send_hex(struct vcard *card, const char *hex);
 uint16_t send_apdu(struct vcard *card, uint8_t cla, uint8_t ins, uint8_t p1, uint8_t p2, const uint8_t *data,
 		   size_t lc, long le, bool extended);
 uint16_t select_aid(struct vcard *card, const uint8_t *aid, size_t len, uint8_t p2);
+/* The last answer is the FCI "6F 12 84 10 <AID>" (G31 C.2.3). */
+void assert_fci(const uint8_t *aid);
 uint16_t select_fid(struct vcard *card, uint16_t fid);
 uint16_t verify_pin(struct vcard *card, uint8_t reference, const char *pin);
 uint16_t verify_empty(struct vcard *card, uint8_t reference);
@@ -68,8 +70,12 @@ uint16_t pso_extended(struct vcard *card, const char *msg, size_t k);
 int setup_group(void **state);
 int teardown_group(void **state);
 
-/* test-vcard-switches.c: the tests of the card-behaviour switches (issue 10). */
-extern const struct CMUnitTest vcard_switch_tests[];
+/* The lists of tests that test-vcard.c's main() runs besides its own. */
+extern const struct CMUnitTest vcard_signature_tests[];   /* test-vcard-signatures.c */
+extern const size_t vcard_signature_test_count;
+extern const struct CMUnitTest vcard_transport_tests[];   /* test-vcard-transport.c */
+extern const size_t vcard_transport_test_count;
+extern const struct CMUnitTest vcard_switch_tests[];      /* test-vcard-switches.c (issue 10) */
 extern const size_t vcard_switch_test_count;
 
 #endif
