@@ -305,22 +305,6 @@ static enum hpki_card_status read_certificates(struct hpki_card *card, struct hp
 }
 
 /* RSA modulus size in bits from a certificate, 0 when it cannot be read. */
-static unsigned cert_modulus_bits(const struct hpki_cert *cert)
-{
-	const unsigned char *p = cert->der;
-	X509 *x509 = d2i_X509(NULL, &p, (long)cert->der_len);
-	unsigned bits = 0;
-
-	if (x509 != NULL) {
-		EVP_PKEY *pkey = X509_get0_pubkey(x509);
-
-		if (pkey != NULL && EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA)
-			bits = (unsigned)EVP_PKEY_get_bits(pkey);
-		X509_free(x509);
-	}
-	return bits;
-}
-
 /* The key's certificate: same iD (G31 B.4.6), else the first non-authority one. */
 static const struct hpki_cert *key_certificate(const struct hpki_app *app)
 {
@@ -337,21 +321,40 @@ static const struct hpki_cert *key_certificate(const struct hpki_app *app)
 	return fallback;
 }
 
+/* The RSA public key of the key's certificate, parsed once: the signing path checks
+ * every signature with it, and it gives the key size when EF.PrKD does not. */
+static void load_public_key(struct hpki_app *app)
+{
+	const struct hpki_cert *cert = key_certificate(app);
+	const unsigned char *p;
+	X509 *x509;
+
+	if (cert == NULL)
+		return;
+	p = cert->der;
+	x509 = d2i_X509(NULL, &p, (long)cert->der_len);
+	if (x509 == NULL)
+		return;
+	if (X509_get0_pubkey(x509) != NULL && EVP_PKEY_get_base_id(X509_get0_pubkey(x509)) == EVP_PKEY_RSA)
+		app->public_key = X509_get_pubkey(x509);
+	X509_free(x509);
+}
+
 /* PrKD's modulusLength when plausible, otherwise the EE certificate's key size. */
 static void settle_modulus(struct hpki_app *app)
 {
-	const struct hpki_cert *cert;
 	unsigned bits;
 
-	if (!app->has_key || (app->key.modulus_bits >= 1024 && app->key.modulus_bits <= 8192))
+	if (!app->has_key)
 		return;
-	cert = key_certificate(app);
-	bits = cert != NULL ? cert_modulus_bits(cert) : 0;
+	load_public_key(app);
+	if (app->key.modulus_bits >= 1024 && app->key.modulus_bits <= 8192)
+		return;
+	bits = app->public_key != NULL ? (unsigned)EVP_PKEY_get_bits(app->public_key) : 0;
 	if (bits > 0)
 		hpki_info("key size %u bits taken from the certificate", bits);
 	app->key.modulus_bits = bits;
 }
-
 
 /* Everything about one application; it is selected on entry. */
 enum hpki_card_status hpki_card_read_app(struct hpki_card *card, struct hpki_app *app)

@@ -14,6 +14,8 @@
 #include "card-private.h"
 #include "log.h"
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,41 +292,105 @@ static enum hpki_card_status pso_sign_any_form(struct hpki_card *card, struct si
 	return st;
 }
 
-static enum hpki_card_status sign_op_run(struct hpki_card *card, void *arg)
+/* MSE (unless the card pads itself) and the signature command, on the application
+ * that is current. */
+static enum hpki_card_status sign_on_current_app(struct hpki_card *card, struct sign_op *op, uint16_t *sw)
 {
-	struct sign_op *op = arg;
 	struct hpki_app *app = &card->apps[op->app];
-	uint16_t sw = 0;
-	enum hpki_card_status st = hpki_card_select_app(card, app);
+	enum hpki_card_status st;
 
-	if (st != HPKI_CARD_OK)
-		return st;
 	op->result_len = 0;
 	if (app->sign_method != HPKI_SIGN_METHOD_LEGACY_DIGEST_INFO) {
-		st = mse_set(card, app, &sw);
+		st = mse_set(card, app, sw);
 		if (st != HPKI_CARD_OK)
 			return st;
-		if (instruction_unsupported(sw)) {
+		if (instruction_unsupported(*sw)) {
 			hpki_info("MSE not supported: using the 80 2A 00 80 signature");
 			app->sign_method = HPKI_SIGN_METHOD_LEGACY_DIGEST_INFO;
-		} else if (sw != HPKI_SW_OK) {
-			return hpki_sw_to_status("MSE SET", sw);
+		} else if (*sw != HPKI_SW_OK) {
+			return hpki_sw_to_status("MSE SET", *sw);
 		} else {
 			app->sign_method = HPKI_SIGN_METHOD_PSO_RAW;
 		}
 	}
 	if (app->sign_method == HPKI_SIGN_METHOD_LEGACY_DIGEST_INFO)
-		st = legacy_sign(card, op, &sw);
-	else
-		st = pso_sign_any_form(card, op, &sw);
+		return legacy_sign(card, op, sw);
+	return pso_sign_any_form(card, op, sw);
+}
+
+/*
+ * The card's answer is a signature of exactly the block we asked for, under the
+ * certificate's key: s^e mod n equals the EMSA block (RFC 8017 §8.2.2). Catches a
+ * card that signed with another application's key because another program
+ * selected it in between, and any corrupt answer; costs one public-key operation.
+ */
+static bool signature_matches(const struct hpki_app *app, const struct sign_op *op)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(app->public_key, NULL);
+	uint8_t *expected = malloc(op->k), *recovered = malloc(op->k);
+	size_t recovered_len = op->k;
+	bool match = false;
+
+	if (ctx != NULL && expected != NULL && recovered != NULL && pkcs1_block(op, expected) == HPKI_CARD_OK &&
+	    EVP_PKEY_verify_recover_init(ctx) == 1 && EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_NO_PADDING) == 1 &&
+	    EVP_PKEY_verify_recover(ctx, recovered, &recovered_len, op->result, op->result_len) == 1)
+		match = recovered_len == op->k && CRYPTO_memcmp(recovered, expected, op->k) == 0;
+	if (expected != NULL)
+		OPENSSL_cleanse(expected, op->k);
+	free(expected);
+	free(recovered);
+	EVP_PKEY_CTX_free(ctx);
+	return match;
+}
+
+static enum hpki_card_status judge_signature(const struct hpki_app *app, struct sign_op *op, uint16_t sw)
+{
+	enum hpki_card_status st = hpki_sw_to_status("signature", sw);
+
 	if (st != HPKI_CARD_OK)
 		return st;
-	st = hpki_sw_to_status("signature", sw);
-	if (st == HPKI_CARD_OK && op->result_len != op->k) {
+	if (op->result_len != op->k) {
 		hpki_error("signature of %zu bytes, modulus is %zu", op->result_len, op->k);
-		st = HPKI_CARD_BAD_RESPONSE;
+		return HPKI_CARD_BAD_RESPONSE;
 	}
-	return st;
+	if (app->public_key != NULL && !signature_matches(app, op)) {
+		hpki_error("the card's signature does not verify with the certificate's key");
+		return HPKI_CARD_BAD_RESPONSE;
+	}
+	return HPKI_CARD_OK;
+}
+
+/*
+ * Select (only when this process does not know the application to be current: a
+ * SELECT costs an APDU, and on some cards the verified PIN, card-fidelity §3 (6)),
+ * MSE, sign, check. A selection trusted from an earlier transaction may be stale —
+ * another program can select the other application without any trace in PC/SC —
+ * so a failure or a signature that does not verify is followed by one real SELECT
+ * and one more try. Neither costs a PIN try.
+ */
+static enum hpki_card_status sign_op_run(struct hpki_card *card, void *arg)
+{
+	struct sign_op *op = arg;
+	struct hpki_app *app = &card->apps[op->app];
+	bool trusted = app->public_key != NULL;
+	uint16_t sw = 0;
+	enum hpki_card_status st;
+
+	st = trusted ? hpki_card_select_app_again_if_needed(card, app) : hpki_card_select_app(card, app);
+	if (st == HPKI_CARD_OK)
+		st = sign_on_current_app(card, op, &sw);
+	if (st == HPKI_CARD_OK)
+		st = judge_signature(app, op, sw);
+	if (st == HPKI_CARD_OK || st == HPKI_CARD_REMOVED || st == HPKI_CARD_NO_MEMORY || !trusted ||
+	    card->selected_transaction == card->transaction_count)
+		return st;
+	hpki_info("signature without a fresh SELECT failed (%s): selecting the application and trying once more",
+		  hpki_card_status_text(st));
+	card->selected_app = 0;
+	st = hpki_card_select_app(card, app);
+	if (st == HPKI_CARD_OK)
+		st = sign_on_current_app(card, op, &sw);
+	return st == HPKI_CARD_OK ? judge_signature(app, op, sw) : st;
 }
 
 static enum hpki_card_status check_sign_input(const struct hpki_app *app, enum hpki_sign_input kind,

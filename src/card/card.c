@@ -9,6 +9,7 @@
 #include "card-private.h"
 #include "log.h"
 
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,9 +40,11 @@ enum hpki_card_status hpki_card_exchange(struct hpki_card *card, const struct hp
 
 static void free_apps(struct hpki_card *card)
 {
-	for (size_t a = 0; a < HPKI_CARD_MAX_APPS; a++)
+	for (size_t a = 0; a < HPKI_CARD_MAX_APPS; a++) {
 		for (size_t c = 0; c < HPKI_APP_MAX_CERTS; c++)
 			free(card->apps[a].certs[c].der);
+		EVP_PKEY_free(card->apps[a].public_key);
+	}
 	memset(card->apps, 0, sizeof(card->apps));
 	card->app_count = 0;
 }

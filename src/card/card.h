@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/types.h>
+
 #include "hpki/card-defs.h"
 #include "hpki/cio.h"
 #include "apdu.h"
@@ -62,6 +64,7 @@ struct hpki_app {
 	size_t cert_count;
 	bool from_directories;      /* false: fell back to the known JMA layout */
 	enum hpki_sign_method sign_method;
+	EVP_PKEY *public_key;      /* of the key's certificate, or NULL */
 	bool mse_form_known;        /* the MSE SET form the card accepted for this key */
 	int mse_form;
 };

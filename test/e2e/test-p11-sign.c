@@ -411,9 +411,10 @@ static void assert_login_lost(struct token *t)
 
 static void test_login_lost_by_reset_other_app_and_swap_is_reported(void **state)
 {
-	static const unsigned char select_signature_app[] = { 0x00, 0xA4, 0x04, 0x0C, 0x10, 0xE8, 0x28, 0xBD, 0x08,
+	/* As real tools select (P2=00 with Le): every card answers this form. */
+	static const unsigned char select_signature_app[] = { 0x00, 0xA4, 0x04, 0x00, 0x10, 0xE8, 0x28, 0xBD, 0x08,
 							      0x0F, 0xA0, 0x00, 0x00, 0x03, 0x91, 0x00, 0x00,
-							      0x00, 0x00, 0x00, 0x01 };
+							      0x00, 0x00, 0x00, 0x01, 0x00 };
 	struct token t;
 	CK_MECHANISM mech = { CKM_SHA256_RSA_PKCS, NULL, 0 };
 	unsigned char sig[512];

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include <openssl/evp.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #include "apdu.h"
@@ -1281,6 +1282,99 @@ static void test_pso_extended_transmit_fails_then_chained(void **state)
 	hpki_card_detach(&card);
 }
 
+/* Raw RSA with `key` over the 256-byte block: what a card returns. */
+static void raw_rsa_sign(EVP_PKEY *key, const uint8_t *in, uint8_t *out)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(key, NULL);
+	size_t out_len = 256;
+
+	assert_non_null(ctx);
+	assert_int_equal(EVP_PKEY_sign_init(ctx), 1);
+	assert_int_equal(EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_NO_PADDING), 1);
+	assert_int_equal(EVP_PKEY_sign(ctx, out, &out_len, in, 256), 1);
+	assert_int_equal(out_len, 256);
+	EVP_PKEY_CTX_free(ctx);
+}
+
+/*
+ * With the certificate's key known, a signature in a later transaction does not
+ * select the application again (a SELECT can clear the PIN, card-fidelity §3 (6)):
+ * MSE + PSO only, and the answer is checked. An answer under another key (another
+ * program selected the other application) or a 6982 then gets one real SELECT.
+ */
+static void test_sign_trusts_current_application_and_checks(void **state)
+{
+	EVP_PKEY *ours = EVP_RSA_gen(2048), *theirs = EVP_RSA_gen(2048);
+	uint8_t good[256], wrong[256];
+	struct hpki_card card;
+	uint8_t sig[512];
+	size_t sig_len;
+
+	(void)state;
+	assert_non_null(ours);
+	assert_non_null(theirs);
+	make_sign_inputs();
+	raw_rsa_sign(ours, block, good);
+	raw_rsa_sign(theirs, block, wrong);
+	set_atr(ATR_EXT_CHAIN);
+	/* 1: first signature selects; 2: no SELECT; 3: another key's answer → SELECT, again. */
+	expect(SELECT_SIG, FCI_SIG);
+	expect("00 22 41 B6 04 84 02 00 0C", "90 00");
+	expect_with("00 2A 9E 9A 00 01 00", block, 256, "00 00", good, 256, 0x9000);
+	expect("00 22 41 B6 04 84 02 00 0C", "90 00");
+	expect_with("00 2A 9E 9A 00 01 00", block, 256, "00 00", good, 256, 0x9000);
+	expect("00 22 41 B6 04 84 02 00 0C", "90 00");
+	expect_with("00 2A 9E 9A 00 01 00", block, 256, "00 00", wrong, 256, 0x9000);
+	expect(SELECT_SIG, FCI_SIG);
+	expect("00 22 41 B6 04 84 02 00 0C", "90 00");
+	expect_with("00 2A 9E 9A 00 01 00", block, 256, "00 00", good, 256, 0x9000);
+	/* 4: 6982 without a fresh SELECT → SELECT → 6982 again: not logged in. */
+	expect("00 22 41 B6 04 84 02 00 0C", "90 00");
+	expect_with("00 2A 9E 9A 00 01 00", block, 256, "00 00", NULL, 0, 0x6982);
+	expect(SELECT_SIG, FCI_SIG);
+	expect("00 22 41 B6 04 84 02 00 0C", "90 00");
+	expect_with("00 2A 9E 9A 00 01 00", block, 256, "00 00", NULL, 0, 0x6982);
+	attach_with_app(&card, true);
+	card.apps[0].sign_method = HPKI_SIGN_METHOD_PSO_RAW;
+	card.apps[0].public_key = ours;
+	for (int i = 0; i < 3; i++) {
+		sig_len = sizeof(sig);
+		assert_int_equal(hpki_card_sign(&card, 0, HPKI_SIGN_INPUT_DIGEST_INFO, digest_info, sizeof(digest_info),
+						sig, &sig_len),
+				 HPKI_CARD_OK);
+		assert_int_equal(sig_len, 256);
+		assert_memory_equal(sig, good, 256);
+	}
+	sig_len = sizeof(sig);
+	assert_int_equal(hpki_card_sign(&card, 0, HPKI_SIGN_INPUT_DIGEST_INFO, digest_info, sizeof(digest_info), sig,
+					&sig_len),
+			 HPKI_CARD_NOT_AUTHENTICATED);
+	script_done();
+	hpki_card_detach(&card); /* frees `ours` with the application */
+	EVP_PKEY_free(theirs);
+}
+
+/* A freshly selected application whose answer still does not verify: a bad card. */
+static void test_sign_wrong_signature_after_fresh_select(void **state)
+{
+	EVP_PKEY *ours = EVP_RSA_gen(2048);
+	struct hpki_card card;
+
+	(void)state;
+	assert_non_null(ours);
+	make_sign_inputs();
+	set_atr(ATR_EXT_CHAIN);
+	expect(SELECT_SIG, FCI_SIG);
+	expect("00 22 41 B6 04 84 02 00 0C", "90 00");
+	expect_with("00 2A 9E 9A 00 01 00", block, 256, "00 00", signature, 256, 0x9000);
+	attach_with_app(&card, true);
+	card.apps[0].sign_method = HPKI_SIGN_METHOD_PSO_RAW;
+	card.apps[0].public_key = ours;
+	sign_once(&card, HPKI_CARD_BAD_RESPONSE);
+	script_done();
+	hpki_card_detach(&card);
+}
+
 static void test_sign_without_long_apdus(void **state)
 {
 	struct hpki_card card;
@@ -1428,6 +1522,8 @@ int main(void)
 		cmocka_unit_test_setup(test_pso_extended_refused_then_chained, reset_script),
 		cmocka_unit_test_setup(test_pso_chaining_refused_then_extended, reset_script),
 		cmocka_unit_test_setup(test_pso_extended_transmit_fails_then_chained, reset_script),
+		cmocka_unit_test_setup(test_sign_trusts_current_application_and_checks, reset_script),
+		cmocka_unit_test_setup(test_sign_wrong_signature_after_fresh_select, reset_script),
 		cmocka_unit_test_setup(test_sign_without_long_apdus, reset_script),
 		cmocka_unit_test_setup(test_sign_legacy_on_6d00, reset_script),
 		cmocka_unit_test_setup(test_sign_errors, reset_script),
