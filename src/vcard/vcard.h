@@ -38,6 +38,7 @@ struct vcard_config {
 	enum vcard_response_mode response_mode;
 	const char *auth_pin;    /* default "1234" */
 	const char *sign_pin;    /* default "5678" */
+	bool ca_shares_key_id;   /* EF.CD gives the issuing CA certificate the key's iD (a test of CKA_ID uniqueness) */
 };
 
 /* Per-instruction counters; reported by the control socket's "stats" command. */
