@@ -39,6 +39,11 @@ static CK_RV key_for(struct hpki_token *token, CK_OBJECT_HANDLE hKey, CK_ATTRIBU
 	*key = hpki_token_object(token, hKey);
 	if (*key == NULL || ((*key)->klass != CKO_PRIVATE_KEY && (*key)->klass != CKO_PUBLIC_KEY))
 		return CKR_KEY_HANDLE_INVALID;
+	/* A private key is invisible to a public session (PKCS#11 2.40 §4.4). C_SignInit
+	 * still recognises its handle and answers CKR_USER_NOT_LOGGED_IN (§5.11), which
+	 * tells the application what to do; every other use sees no key. */
+	if (usage != CKA_SIGN && !hpki_object_visible(token, *key))
+		return CKR_KEY_HANDLE_INVALID;
 	allowed = hpki_object_attribute(*key, usage);
 	if (allowed == NULL || allowed->ulValueLen != sizeof(CK_BBOOL) || *(CK_BBOOL *)allowed->pValue != CK_TRUE)
 		return CKR_KEY_FUNCTION_NOT_PERMITTED;
