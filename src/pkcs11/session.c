@@ -39,6 +39,7 @@ void hpki_session_end_digest(struct hpki_session *s)
 	hpki_digest_op_free(s->digest);
 	s->digest = NULL;
 	s->digest_multipart = false;
+	s->digest_single = false;
 }
 
 static void free_session(size_t i)
