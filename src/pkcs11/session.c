@@ -13,8 +13,6 @@
 #include "slot.h"
 #include "session.h"
 
-#define HPKI_MAX_SESSIONS 256
-
 static struct hpki_session *sessions[HPKI_MAX_SESSIONS];
 static CK_SESSION_HANDLE next_session_handle = 1;
 

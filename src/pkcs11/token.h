@@ -18,6 +18,9 @@
 
 #define HPKI_MAX_READERS 16
 #define HPKI_MAX_OBJECTS (3 + HPKI_APP_MAX_CERTS)
+/* Open sessions of the process, all tokens together (session.c's table);
+ * CK_TOKEN_INFO.ulMaxSessionCount reports it. */
+#define HPKI_MAX_SESSIONS 256
 
 struct hpki_object {
 	CK_OBJECT_HANDLE handle;
