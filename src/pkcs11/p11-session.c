@@ -121,9 +121,11 @@ CK_RV C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR_PTR
 		rv = login_context_specific(session, token, pPin, ulPinLen);
 		break;
 	case CKU_SO:
-		/* The card has no security officer PIN (G31 §5.1.2 (9): one PIN per application). */
+		/* The card has no security officer PIN (G31 §5.1.2 (9): one PIN per application).
+		 * PKCS#11 2.40 §5.6 C_Login: with the normal user logged in, an SO login
+		 * is CKR_USER_ANOTHER_ALREADY_LOGGED_IN whatever else holds. */
 		hpki_error("C_Login: CKU_SO is not supported by HPKI cards; nothing sent");
-		rv = CKR_USER_TYPE_INVALID;
+		rv = token->logged_in ? CKR_USER_ANOTHER_ALREADY_LOGGED_IN : CKR_USER_TYPE_INVALID;
 		break;
 	default:
 		rv = CKR_USER_TYPE_INVALID;

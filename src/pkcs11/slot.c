@@ -18,6 +18,9 @@ static struct hpki_reader readers[HPKI_MAX_READERS];
 static size_t reader_count;
 static uint64_t insertion_counter;
 static double readers_refreshed_at = -1e9;
+/* The first look after C_Initialize is the baseline: a card already present then
+ * is no slot event (PKCS#11 2.40 §5.5 C_WaitForSlotEvent reports changes). */
+static bool presence_baseline_pending = true;
 
 /* PC/SC: card I/O and status under the module lock; the transport keeps a second
  * PC/SC context inside for waits, which pcsc-lite would otherwise serialise. */
@@ -30,6 +33,7 @@ void hpki_slots_forget(void)
 	memset(readers, 0, sizeof readers);
 	reader_count = 0;
 	readers_refreshed_at = -1e9;
+	presence_baseline_pending = true;
 	io_context = NULL;
 }
 
@@ -161,7 +165,8 @@ static void apply_presence(struct hpki_reader *r, const struct hpki_reader_state
 	r->card_present = present;
 	r->event_count = state->event_count;
 	r->generation = ++insertion_counter;
-	mark_event(r);
+	if (!presence_baseline_pending)
+		mark_event(r);
 }
 
 static struct hpki_reader *add_reader(const char *name)
@@ -219,6 +224,8 @@ static void refresh_readers(bool force)
 		r->attached_to_system = true;
 		apply_presence(r, &listed[j]);
 	}
+	if (status == HPKI_IO_OK)
+		presence_baseline_pending = false;
 }
 
 void hpki_slots_refresh(bool force)

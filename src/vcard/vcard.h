@@ -69,6 +69,7 @@ struct vcard_config {
 	const char *auth_pin;    /* default "1234" */
 	const char *sign_pin;    /* default "5678" */
 	struct vcard_quirks quirks; /* all zero: today's behaviour */
+	bool ca_shares_key_id;   /* EF.CD gives the issuing CA certificate the key's iD (a test of CKA_ID uniqueness) */
 };
 
 /* The strictest plausible choice of every quirk, plus no chaining and 61xx answers:
