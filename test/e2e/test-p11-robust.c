@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A broken card cannot freeze the application, and a fork does not deadlock the
+ * child (issue 8 §3, §4). Runs under test/with-vcard; the card's "fault trickle"
+ * and "delay" controls make it slow and looping.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "p11-helpers.h"
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_s(double s)
+{
+	struct timespec ts = { .tv_sec = (time_t)s, .tv_nsec = (long)((s - (double)(time_t)s) * 1e9) };
+
+	nanosleep(&ts, NULL);
+}
+
+struct reader_thread {
+	pthread_t thread;
+	CK_RV rv;
+	double ended;
+};
+
+/* Reads the card: C_GetSlotList(tokenPresent) enumerates it under the module's lock. */
+static void *read_card(void *arg)
+{
+	struct reader_thread *t = arg;
+	CK_SLOT_ID slots[16];
+	CK_ULONG n = 16;
+
+	t->rv = p11->C_GetSlotList(CK_TRUE, slots, &n);
+	t->ended = now();
+	return NULL;
+}
+
+static void card_is_slow_and_looping(unsigned delay_ms)
+{
+	char reply[256];
+
+	assert_int_equal(vcard_ctl(reply, sizeof reply, "fault trickle 300"), 0);
+	assert_int_equal(vcard_ctl(reply, sizeof reply, "delay %u", delay_ms), 0);
+}
+
+static void card_is_normal(void)
+{
+	char reply[256];
+
+	assert_int_equal(vcard_ctl(reply, sizeof reply, "fault none"), 0);
+	assert_int_equal(vcard_ctl(reply, sizeof reply, "delay 0"), 0);
+}
+
+/* While another thread reads a card that answers 61 00 slowly, calls that need no
+ * card answer at once; C_Finalize cancels the read and returns within 2 s. */
+static void check_no_card_calls_and_finalize(unsigned delay_ms, double *finalize_s, double *reader_after_s)
+{
+	struct reader_thread t = { 0 };
+	CK_SLOT_ID slots[16];
+	CK_ULONG n = 16;
+	CK_INFO info;
+	double start, finalized;
+
+	card_is_slow_and_looping(delay_ms);
+	p11_init();
+	assert_int_equal(pthread_create(&t.thread, NULL, read_card, &t), 0);
+	sleep_s(0.3); /* the reader thread is inside the first APDU now */
+
+	start = now();
+	assert_int_equal(p11->C_GetInfo(&info), CKR_OK);
+	assert_true(now() - start < 0.1);
+	print_message("C_GetInfo during the read: %.1f ms\n", (now() - start) * 1e3);
+
+	start = now();
+	assert_int_equal(p11->C_GetSlotList(CK_FALSE, slots, &n), CKR_OK);
+	assert_true(now() - start < 0.1);
+	assert_true(n >= 2);
+	print_message("C_GetSlotList(FALSE) during the read: %.1f ms, %lu slots\n", (now() - start) * 1e3,
+		      (unsigned long)n);
+
+	start = now();
+	assert_int_equal(p11->C_Finalize(NULL), CKR_OK);
+	finalized = now();
+	*finalize_s = finalized - start;
+	assert_true(*finalize_s < 2.0);
+	assert_int_equal(pthread_join(t.thread, NULL), 0);
+	*reader_after_s = t.ended - finalized;
+	/* The read stops at the APDU that was in flight: no further one is sent. */
+	assert_true(t.ended - start < delay_ms / 1000.0 + 1.0);
+	card_is_normal();
+}
+
+static void test_slow_looping_card_does_not_block_other_calls(void **state)
+{
+	double fin, after;
+
+	(void)state;
+	check_no_card_calls_and_finalize(1000, &fin, &after);
+	print_message("1 s per APDU: C_Finalize %.3f s; reader thread ended %.3f s after it\n", fin, after);
+}
+
+/* An APDU that outlasts C_Finalize's wait: C_Finalize returns all the same, the
+ * reading thread cleans up when its APDU ends, and the module initialises again. */
+static void test_finalize_returns_while_an_apdu_hangs(void **state)
+{
+	double fin, after;
+	CK_SLOT_ID slots[16];
+	CK_ULONG n = 16;
+
+	(void)state;
+	check_no_card_calls_and_finalize(3000, &fin, &after);
+	print_message("3 s per APDU: C_Finalize %.3f s; reader thread ended %.3f s after it\n", fin, after);
+	p11_init();
+	assert_int_equal(p11->C_GetSlotList(CK_TRUE, slots, &n), CKR_OK);
+	assert_int_equal(n, 2);
+	p11_finalize();
+}
+
+struct token_info_thread {
+	pthread_t thread;
+	CK_SLOT_ID slot;
+	CK_RV rv;
+};
+
+/* With a refresh interval of 0, C_GetTokenInfo reads the PIN counter: card I/O
+ * under the module's lock for as long as the card's delay. */
+static void *token_info(void *arg)
+{
+	struct token_info_thread *t = arg;
+	CK_TOKEN_INFO info;
+
+	t->rv = p11->C_GetTokenInfo(t->slot, &info);
+	return NULL;
+}
+
+/* The child of a fork taken while another thread holds the module's lock. */
+static int child_after_fork(CK_SESSION_HANDLE parent_session)
+{
+	CK_SESSION_INFO si;
+	CK_SLOT_ID slots[16];
+	CK_ULONG n = 16;
+
+	alarm(10); /* a deadlock fails the test instead of hanging it */
+	if (p11->C_GetSessionInfo(parent_session, &si) != CKR_CRYPTOKI_NOT_INITIALIZED)
+		return 2;
+	if (p11->C_Initialize(NULL) != CKR_OK)
+		return 3;
+	if (p11->C_GetSessionInfo(parent_session, &si) != CKR_SESSION_HANDLE_INVALID)
+		return 4;
+	/* Takes the (re-created) lock and asks pcscd, but reads no card: the card is
+	 * still answering the parent slowly. */
+	if (p11->C_GetSlotList(CK_FALSE, slots, &n) != CKR_OK || n < 2)
+		return 5;
+	if (p11->C_Finalize(NULL) != CKR_OK)
+		return 6;
+	return 0;
+}
+
+static void test_fork_while_another_thread_holds_the_lock(void **state)
+{
+	struct token_info_thread t = { 0 };
+	CK_SESSION_HANDLE session;
+	CK_SESSION_INFO si;
+	char reply[256];
+	double start;
+	pid_t pid;
+	int status;
+
+	(void)state;
+	setenv("HPKI_PKCS11_REFRESH_INTERVAL", "0", 1);
+	p11_init();
+	assert_true(p11_find_token("HPKI Auth", &t.slot));
+	assert_int_equal(p11->C_OpenSession(t.slot, CKF_SERIAL_SESSION, NULL, NULL, &session), CKR_OK);
+	assert_int_equal(vcard_ctl(reply, sizeof reply, "delay 1500"), 0);
+	assert_int_equal(pthread_create(&t.thread, NULL, token_info, &t), 0);
+	sleep_s(0.3); /* the thread holds the lock, waiting for the card */
+	start = now();
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(child_after_fork(session));
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	print_message("child after fork: exit %d in %.3f s\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+		      now() - start);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(pthread_join(t.thread, NULL), 0);
+	assert_int_equal(t.rv, CKR_OK);
+	assert_int_equal(vcard_ctl(reply, sizeof reply, "delay 0"), 0);
+	/* The parent's session is untouched by the child. */
+	assert_int_equal(p11->C_GetSessionInfo(session, &si), CKR_OK);
+	p11_finalize();
+	unsetenv("HPKI_PKCS11_REFRESH_INTERVAL");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_slow_looping_card_does_not_block_other_calls),
+		cmocka_unit_test(test_finalize_returns_while_an_apdu_hangs),
+		cmocka_unit_test(test_fork_while_another_thread_holds_the_lock),
+	};
+
+	p11_load();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
