@@ -143,6 +143,7 @@ static void after_fork_in_child(void)
 	deferred_count = 0;
 	/* The application's mutex belongs to the parent's C_Initialize. */
 	app_mutex = NULL;
+	hpki_slots_after_fork();
 	hpki_log_after_fork();
 }
 
@@ -171,7 +172,9 @@ static void free_model(void)
 	hpki_sessions_free_all();
 	hpki_slots_free();
 	atomic_store(&hpki_module.cleanup_pending, false);
+	pthread_mutex_lock(&deferred_lock);
 	deferred_count = 0;
+	pthread_mutex_unlock(&deferred_lock);
 }
 
 /* An earlier C_Finalize returned while card I/O held the lock: that holder must

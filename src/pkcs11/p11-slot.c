@@ -2,7 +2,6 @@
 /* Cryptoki front: slot and token management (PKCS#11 2.40 §5.5). */
 #include "config.h"
 
-#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -183,45 +182,6 @@ static CK_RV token_for_mechanisms(CK_SLOT_ID slotID, struct hpki_token **token)
 	return *token == NULL ? CKR_TOKEN_NOT_PRESENT : CKR_OK;
 }
 
-/*
- * The last mechanism list answered per slot, for C_GetMechanismList while card I/O
- * holds the lock (issue 8 §3: "from cached state"). Guarded by its own lock, held
- * for a copy only.
- */
-#define HPKI_MECH_CACHE_SLOTS (HPKI_MAX_READERS * 2)
-static pthread_mutex_t mech_cache_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct {
-	bool valid;
-	size_t count;
-	CK_MECHANISM_TYPE list[32];
-} mech_cache[HPKI_MECH_CACHE_SLOTS];
-
-static void mech_cache_store(CK_SLOT_ID slot, const CK_MECHANISM_TYPE *list, size_t n, bool valid)
-{
-	if (slot >= HPKI_MECH_CACHE_SLOTS)
-		return;
-	pthread_mutex_lock(&mech_cache_lock);
-	mech_cache[slot].valid = valid;
-	mech_cache[slot].count = n;
-	memcpy(mech_cache[slot].list, list, n * sizeof list[0]);
-	pthread_mutex_unlock(&mech_cache_lock);
-}
-
-static size_t mech_cache_load(CK_SLOT_ID slot, CK_MECHANISM_TYPE *list, bool *valid)
-{
-	size_t n = 0;
-
-	*valid = false;
-	if (slot >= HPKI_MECH_CACHE_SLOTS)
-		return 0;
-	pthread_mutex_lock(&mech_cache_lock);
-	*valid = mech_cache[slot].valid;
-	n = mech_cache[slot].count;
-	memcpy(list, mech_cache[slot].list, n * sizeof list[0]);
-	pthread_mutex_unlock(&mech_cache_lock);
-	return n;
-}
-
 static CK_RV copy_mechanisms(const CK_MECHANISM_TYPE *list, size_t n, CK_MECHANISM_TYPE_PTR out,
 			     CK_ULONG_PTR count)
 {
@@ -235,17 +195,15 @@ static CK_RV copy_mechanisms(const CK_MECHANISM_TYPE *list, size_t n, CK_MECHANI
 	return rv;
 }
 
-/* Card I/O holds the lock: the last answer for this slot, else "no token yet". */
+/* Card I/O holds the lock: the list published when the token was read (issue 8 §3). */
 static CK_RV mechanisms_while_busy(CK_SLOT_ID slotID, CK_MECHANISM_TYPE_PTR out, CK_ULONG_PTR count)
 {
-	CK_MECHANISM_TYPE list[32];
-	bool valid;
-	size_t n = mech_cache_load(slotID, list, &valid);
+	CK_MECHANISM_TYPE list[HPKI_PUBLISHED_MECHS];
+	size_t n;
+	CK_RV rv = hpki_slot_mechanisms_published(slotID, list, &n);
 
-	if (slotID >= hpki_slot_count_published())
-		return CKR_SLOT_ID_INVALID;
-	if (!valid)
-		return CKR_TOKEN_NOT_PRESENT;
+	if (rv != CKR_OK)
+		return rv;
 	return copy_mechanisms(list, n, out, count);
 }
 
@@ -264,11 +222,8 @@ CK_RV C_GetMechanismList(CK_SLOT_ID slotID, CK_MECHANISM_TYPE_PTR pMechanismList
 		rv = CKR_ARGUMENTS_BAD;
 	else
 		rv = token_for_mechanisms(slotID, &token);
-	if (rv == CKR_TOKEN_NOT_PRESENT)
-		mech_cache_store(slotID, list, 0, false);
 	if (rv == CKR_OK) {
 		n = hpki_mech_list(&token->caps, list, 32);
-		mech_cache_store(slotID, list, n, true);
 		if (pMechanismList != NULL && *pulCount < n)
 			rv = CKR_BUFFER_TOO_SMALL;
 		else if (pMechanismList != NULL)

@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -36,6 +37,14 @@ static void *_Atomic published_context;
 static hpki_slot_removed_fn slot_removed;
 static const atomic_bool *card_io_cancel;
 static void free_retired(void);
+/* Each token's mechanism list, published when the card is read and withdrawn when it
+ * goes (issue 8 §3); published_lock is held for a copy only, never across card I/O. */
+static pthread_mutex_t published_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	bool present;
+	size_t count;
+	CK_MECHANISM_TYPE list[HPKI_PUBLISHED_MECHS];
+} published_mechs[HPKI_MAX_READERS * 2];
 /* Contexts of a pcscd that went away (hpki_slots_service_lost). */
 #define HPKI_RETIRED_CONTEXTS 8
 static void *retired[HPKI_RETIRED_CONTEXTS];
@@ -45,6 +54,7 @@ void hpki_slots_forget(void)
 {
 	memset(readers, 0, sizeof readers);
 	memset(reader_mute, 0, sizeof reader_mute);
+	memset(published_mechs, 0, sizeof published_mechs);
 	retired_count = 0;
 	reader_count = 0;
 	atomic_store(&published_reader_count, 0);
@@ -96,6 +106,37 @@ static CK_SLOT_ID slot_id_of(size_t reader, size_t role_index)
 	return (CK_SLOT_ID)(reader * HPKI_SLOTS_PER_READER + role_index);
 }
 
+void hpki_slots_after_fork(void)
+{
+	static const pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+
+	memcpy(&published_lock, &fresh, sizeof fresh);
+}
+
+static void publish_mechanisms(CK_SLOT_ID slot, const struct hpki_token *token)
+{
+	pthread_mutex_lock(&published_lock);
+	published_mechs[slot].present = token != NULL;
+	published_mechs[slot].count = token != NULL ? hpki_mech_list(&token->caps, published_mechs[slot].list,
+								      HPKI_PUBLISHED_MECHS) : 0;
+	pthread_mutex_unlock(&published_lock);
+}
+
+CK_RV hpki_slot_mechanisms_published(CK_SLOT_ID slot, CK_MECHANISM_TYPE *list, size_t *count)
+{
+	CK_RV rv = CKR_OK;
+
+	if (slot >= hpki_slot_count_published())
+		return CKR_SLOT_ID_INVALID;
+	pthread_mutex_lock(&published_lock);
+	if (!published_mechs[slot].present)
+		rv = CKR_TOKEN_NOT_PRESENT;
+	*count = published_mechs[slot].count;
+	memcpy(list, published_mechs[slot].list, *count * sizeof list[0]);
+	pthread_mutex_unlock(&published_lock);
+	return rv;
+}
+
 static void drop_card(struct hpki_reader *r)
 {
 	size_t i;
@@ -105,6 +146,7 @@ static void drop_card(struct hpki_reader *r)
 			slot_removed(slot_id_of((size_t)(r - readers), i));
 		hpki_token_free(r->tokens[i]);
 		r->tokens[i] = NULL;
+		publish_mechanisms(slot_id_of((size_t)(r - readers), i), NULL);
 	}
 	hpki_card_detach(&r->card);
 	r->card_read = false;
@@ -336,6 +378,7 @@ static void make_tokens(struct hpki_reader *r)
 			continue;
 		}
 		r->tokens[index] = hpki_token_new(r, app, r->generation);
+		publish_mechanisms(slot_id_of((size_t)(r - readers), index), r->tokens[index]);
 	}
 }
 

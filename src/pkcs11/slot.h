@@ -25,6 +25,8 @@ void hpki_slots_init(const struct hpki_transport_ops *ops, hpki_slot_removed_fn 
 		     const atomic_bool *cancel);
 /* In a forked child: forget the parent's readers and PC/SC context without touching them. */
 void hpki_slots_forget(void);
+/* pthread_atfork child handler: re-creates the slot layer's own lock. */
+void hpki_slots_after_fork(void);
 /* At C_Finalize: frees every card and closes the PC/SC context. */
 void hpki_slots_free(void);
 /* Opens the PC/SC context lazily: pcscd may start after the application. */
@@ -37,6 +39,11 @@ void hpki_slots_cancel_wait(void);
  * refresh interval). New readers appear; none ever disappear. */
 void hpki_slots_refresh(bool force);
 CK_ULONG hpki_slot_count(void);
+/* The mechanism list of a slot's token as published when the card was read, for
+ * C_GetMechanismList while card I/O holds the lock: no lock needed.
+ * CKR_SLOT_ID_INVALID / CKR_TOKEN_NOT_PRESENT like C_GetMechanismList. */
+#define HPKI_PUBLISHED_MECHS 32
+CK_RV hpki_slot_mechanisms_published(CK_SLOT_ID slot, CK_MECHANISM_TYPE *list, size_t *count);
 /* The slot count without the lock (may lag a reader added this very moment). */
 CK_ULONG hpki_slot_count_published(void);
 /* NULL when slot_id names no slot. */

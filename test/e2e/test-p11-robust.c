@@ -213,12 +213,131 @@ static void test_fork_while_another_thread_holds_the_lock(void **state)
 	unsetenv("HPKI_PKCS11_REFRESH_INTERVAL");
 }
 
+/* While another thread waits for a slow card: C_CloseSession returns at once and the
+ * session is gone as soon as that operation ends; C_GetMechanismList answers the
+ * list published when the token was read. */
+static void test_close_session_and_mechanisms_while_the_card_is_busy(void **state)
+{
+	struct token_info_thread t = { 0 };
+	CK_SESSION_HANDLE session;
+	CK_SESSION_INFO si;
+	CK_MECHANISM_TYPE mechs[64];
+	CK_ULONG n = 64, n_before = 64;
+	char reply[256];
+	double start;
+
+	(void)state;
+	setenv("HPKI_PKCS11_REFRESH_INTERVAL", "0", 1);
+	p11_init();
+	assert_true(p11_find_token("HPKI Auth", &t.slot));
+	assert_int_equal(p11->C_GetMechanismList(t.slot, mechs, &n_before), CKR_OK);
+	assert_int_equal(p11->C_OpenSession(t.slot, CKF_SERIAL_SESSION, NULL, NULL, &session), CKR_OK);
+	assert_int_equal(vcard_ctl(reply, sizeof reply, "delay 1000"), 0);
+	assert_int_equal(pthread_create(&t.thread, NULL, token_info, &t), 0);
+	sleep_s(0.3);
+
+	start = now();
+	assert_int_equal(p11->C_CloseSession(session), CKR_OK);
+	print_message("C_CloseSession while the card is busy: %.1f ms\n", (now() - start) * 1e3);
+	assert_true(now() - start < 0.1);
+	start = now();
+	assert_int_equal(p11->C_GetMechanismList(t.slot, mechs, &n), CKR_OK);
+	print_message("C_GetMechanismList while the card is busy: %.1f ms, %lu mechanisms\n", (now() - start) * 1e3,
+		      (unsigned long)n);
+	assert_true(now() - start < 0.1);
+	assert_int_equal(n, n_before);
+
+	assert_int_equal(pthread_join(t.thread, NULL), 0);
+	assert_int_equal(t.rv, CKR_OK);
+	assert_int_equal(vcard_ctl(reply, sizeof reply, "delay 0"), 0);
+	assert_int_equal(p11->C_GetSessionInfo(session, &si), CKR_SESSION_HANDLE_INVALID);
+	p11_finalize();
+	unsetenv("HPKI_PKCS11_REFRESH_INTERVAL");
+}
+
+/* Every event a blocking C_WaitForSlotEvent reports, until C_Finalize ends it. */
+static struct {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	unsigned events[8]; /* per slot */
+	CK_RV last_rv;
+} waiter = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void *wait_events(void *arg)
+{
+	CK_SLOT_ID slot;
+	CK_RV rv;
+
+	(void)arg;
+	while ((rv = p11->C_WaitForSlotEvent(0, &slot, NULL)) == CKR_OK) {
+		pthread_mutex_lock(&waiter.lock);
+		if (slot < 8)
+			waiter.events[slot]++;
+		pthread_mutex_unlock(&waiter.lock);
+	}
+	waiter.last_rv = rv;
+	return NULL;
+}
+
+static unsigned events_on(CK_SLOT_ID slot)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&waiter.lock);
+	n = waiter.events[slot];
+	pthread_mutex_unlock(&waiter.lock);
+	return n;
+}
+
+/* pcscd killed and started again under an application blocked in
+ * C_WaitForSlotEvent: the wait reports both slots (token removed, then back), keeps
+ * working, and the module recovers by itself: the token is usable again. */
+static void test_pcscd_restart_under_a_waiting_application(void **state)
+{
+	const char *restart = getenv("HPKI_TESTBED_RESTART_PCSCD");
+	CK_SESSION_HANDLE session;
+	CK_SLOT_ID slot;
+	CK_SESSION_INFO si;
+	double start, recovered = -1;
+
+	(void)state;
+	assert_non_null(restart);
+	p11_init();
+	assert_true(p11_find_token("HPKI Auth", &slot));
+	p11_drain_events();
+	assert_int_equal(pthread_create(&waiter.thread, NULL, wait_events, NULL), 0);
+	sleep_s(0.3);
+	start = now();
+	assert_int_equal(system(restart), 0);
+	/* Removal and reinsertion: two events on each slot of the reader. */
+	while (now() - start < 15 && (events_on(0) < 2 || events_on(1) < 2))
+		sleep_s(0.05);
+	print_message("after the pcscd restart: %u/%u events on slots 0/1 within %.2f s\n", events_on(0), events_on(1),
+		      now() - start);
+	assert_true(events_on(0) >= 2 && events_on(1) >= 2);
+	while (now() - start < 15) {
+		if (p11->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &session) == CKR_OK) {
+			recovered = now() - start;
+			break;
+		}
+		sleep_s(0.1);
+	}
+	print_message("token usable again %.2f s after the restart\n", recovered);
+	assert_true(recovered >= 0);
+	assert_int_equal(p11->C_GetSessionInfo(session, &si), CKR_OK);
+	p11_finalize();
+	assert_int_equal(pthread_join(waiter.thread, NULL), 0);
+	assert_int_equal(waiter.last_rv, CKR_CRYPTOKI_NOT_INITIALIZED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_slow_looping_card_does_not_block_other_calls),
 		cmocka_unit_test(test_finalize_returns_while_an_apdu_hangs),
 		cmocka_unit_test(test_fork_while_another_thread_holds_the_lock),
+		cmocka_unit_test(test_close_session_and_mechanisms_while_the_card_is_busy),
+		cmocka_unit_test(test_pcscd_restart_under_a_waiting_application),
 	};
 
 	p11_load();
