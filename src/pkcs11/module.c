@@ -85,12 +85,12 @@ static bool lock_global_within(double seconds)
 		struct timespec abs;
 		time_t whole = seconds > 0 ? (time_t)seconds : 0;
 
-		/* pthread_mutex_timedlock counts on CLOCK_REALTIME. */
-		clock_gettime(CLOCK_REALTIME, &abs);
+		/* On the monotonic clock: a wall-clock step must not stretch the bound. */
+		clock_gettime(CLOCK_MONOTONIC, &abs);
 		abs.tv_nsec += seconds > 0 ? (long)((seconds - (double)whole) * 1e9) : 0;
 		abs.tv_sec += whole + abs.tv_nsec / 1000000000L;
 		abs.tv_nsec %= 1000000000L;
-		if (pthread_mutex_timedlock(&os_lock, &abs) != 0)
+		if (pthread_mutex_clocklock(&os_lock, CLOCK_MONOTONIC, &abs) != 0)
 			return false;
 		atomic_store(&lock_held, true);
 		return true;

@@ -255,6 +255,49 @@ static void test_close_session_and_mechanisms_while_the_card_is_busy(void **stat
 	unsetenv("HPKI_PKCS11_REFRESH_INTERVAL");
 }
 
+static char log_path[256];
+
+/* Whether the module's debug log (errors, set up in main) contains `text`. */
+static bool log_has(const char *text)
+{
+	size_t len;
+	unsigned char *log = read_file(log_path, &len);
+	bool found = log != NULL && memmem(log, len, text, strlen(text)) != NULL;
+
+	free(log);
+	return found;
+}
+
+/* A card that turns slow and looping after the login: C_Sign fails with
+ * CKR_DEVICE_ERROR at once, and the log says why. */
+static void test_looping_card_fails_the_signature_with_device_error(void **state)
+{
+	CK_MECHANISM mech = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+	CK_BYTE data[] = "e-prescription", sig[512];
+	CK_ULONG sig_len = sizeof sig;
+	CK_SESSION_HANDLE session;
+	CK_OBJECT_HANDLE key;
+	CK_SLOT_ID slot;
+	char reply[256];
+	double start;
+
+	(void)state;
+	p11_init();
+	assert_true(p11_find_token("HPKI Auth", &slot));
+	assert_int_equal(p11->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &session), CKR_OK);
+	assert_int_equal(p11->C_Login(session, CKU_USER, (CK_UTF8CHAR_PTR) "1234", 4), CKR_OK);
+	key = p11_find_one(session, CKO_PRIVATE_KEY, NULL, 0);
+	assert_int_equal(p11->C_SignInit(session, &mech, key), CKR_OK);
+	assert_int_equal(vcard_ctl(reply, sizeof reply, "fault trickle 300"), 0);
+	start = now();
+	assert_int_equal(p11->C_Sign(session, data, sizeof data - 1, sig, &sig_len), CKR_DEVICE_ERROR);
+	print_message("C_Sign on a looping card: CKR_DEVICE_ERROR after %.1f ms\n", (now() - start) * 1e3);
+	assert_true(now() - start < 2.0);
+	assert_true(log_has("GET RESPONSE brought no data"));
+	card_is_normal();
+	p11_finalize();
+}
+
 /* Every event a blocking C_WaitForSlotEvent reports, until C_Finalize ends it. */
 static struct {
 	pthread_t thread;
@@ -337,9 +380,19 @@ int main(void)
 		cmocka_unit_test(test_finalize_returns_while_an_apdu_hangs),
 		cmocka_unit_test(test_fork_while_another_thread_holds_the_lock),
 		cmocka_unit_test(test_close_session_and_mechanisms_while_the_card_is_busy),
+		cmocka_unit_test(test_looping_card_fails_the_signature_with_device_error),
 		cmocka_unit_test(test_pcscd_restart_under_a_waiting_application),
 	};
 
+	int failed;
+
+	/* Errors go to a file the tests read (set before the module's first call). */
+	snprintf(log_path, sizeof log_path, "%s/hpki-robust-%ld.log", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+		 (long)getpid());
+	setenv("HPKI_PKCS11_DEBUG", "1", 1);
+	setenv("HPKI_PKCS11_DEBUG_FILE", log_path, 1);
 	p11_load();
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	failed = cmocka_run_group_tests(tests, NULL, NULL);
+	unlink(log_path);
+	return failed;
 }
