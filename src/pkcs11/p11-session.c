@@ -35,6 +35,8 @@ CK_RV C_CloseSession(CK_SESSION_HANDLE hSession)
 	CK_RV rv = hpki_enter_within(HPKI_NO_CARD_WAIT);
 
 	if (rv == CKR_FUNCTION_FAILED) {
+		if (hSession == CK_INVALID_HANDLE)
+			return CKR_SESSION_HANDLE_INVALID; /* handles count up from 1 */
 		if (hpki_defer_session_close(hSession))
 			return CKR_OK;
 		rv = hpki_enter(); /* queue full: wait after all */

@@ -35,7 +35,9 @@ CK_RV C_GetSlotList(CK_BBOOL tokenPresent, CK_SLOT_ID_PTR pSlotList, CK_ULONG_PT
 	 * answer from the published reader count instead (issue 8 §3). */
 	CK_RV rv = tokenPresent ? hpki_enter() : hpki_enter_within(HPKI_NO_CARD_WAIT);
 
-	if (rv == CKR_FUNCTION_FAILED && pulCount != NULL) {
+	if (rv == CKR_FUNCTION_FAILED) {
+		if (pulCount == NULL)
+			return CKR_ARGUMENTS_BAD;
 		hpki_info("card I/O in progress: slot list from the readers known so far");
 		return slot_list_from_count(hpki_slot_count_published(), pSlotList, pulCount);
 	}
@@ -214,8 +216,8 @@ CK_RV C_GetMechanismList(CK_SLOT_ID slotID, CK_MECHANISM_TYPE_PTR pMechanismList
 	size_t n;
 	CK_RV rv = hpki_enter_within(HPKI_NO_CARD_WAIT);
 
-	if (rv == CKR_FUNCTION_FAILED && pulCount != NULL)
-		return mechanisms_while_busy(slotID, pMechanismList, pulCount);
+	if (rv == CKR_FUNCTION_FAILED)
+		return pulCount == NULL ? CKR_ARGUMENTS_BAD : mechanisms_while_busy(slotID, pMechanismList, pulCount);
 	if (rv != CKR_OK)
 		return rv;
 	if (pulCount == NULL)
