@@ -48,6 +48,14 @@ static pthread_mutex_t deferred_lock = PTHREAD_MUTEX_INITIALIZER;
 static CK_SESSION_HANDLE deferred[HPKI_MAX_DEFERRED];
 static size_t deferred_count;
 
+/* The reader transport; unit tests put a fake ops table here before C_Initialize. */
+static const struct hpki_transport_ops *transport_ops = &hpki_transport_pcsc;
+
+void hpki_module_set_transport(const struct hpki_transport_ops *ops)
+{
+	transport_ops = ops != NULL ? ops : &hpki_transport_pcsc;
+}
+
 /* C_Finalize returns within this even while a card operation runs (issue 8 §3: < 2 s). */
 #define HPKI_FINALIZE_WAIT 1.5
 
@@ -235,7 +243,7 @@ CK_RV hpki_module_initialize(const CK_C_INITIALIZE_ARGS *args)
 	hpki_settings_load();
 	/* Sessions die with their card: the slot layer reports each removal upwards
 	 * through this callback, so it never calls into the session layer itself. */
-	hpki_slots_init(&hpki_transport_pcsc, hpki_session_close_slot, &card_io_cancel);
+	hpki_slots_init(transport_ops, hpki_session_close_slot, &card_io_cancel);
 	/* No card I/O here (consumer-expectations §3.1): readers are listed on first use. */
 	atomic_store(&hpki_module.initialized, true);
 	pthread_mutex_unlock(&init_lock);

@@ -23,6 +23,10 @@ struct hpki_module {
 
 extern struct hpki_module hpki_module;
 
+struct hpki_transport_ops;
+/* Tests only: the transport C_Initialize hands to the slot layer (NULL = PC/SC). */
+void hpki_module_set_transport(const struct hpki_transport_ops *ops);
+
 /* C_Initialize / C_Finalize bodies. */
 CK_RV hpki_module_initialize(const CK_C_INITIALIZE_ARGS *args);
 CK_RV hpki_module_finalize(void);

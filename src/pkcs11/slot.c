@@ -259,8 +259,13 @@ static void apply_presence(struct hpki_reader *r, const struct hpki_reader_state
 	bool changed = present != r->card_present || (present && state->event_count != r->event_count);
 
 	reader_mute[r - readers] = state->present && state->mute;
-	if (!changed)
+	if (!changed) {
+		/* Without a card there is no swap to tell apart; the wait must know the
+		 * counter all the same, or a mute card would wake it at once, forever. */
+		if (!present)
+			r->event_count = state->event_count;
 		return;
+	}
 	hpki_info("reader '%s': card %s", r->name, present ? "inserted" : "removed");
 	drop_card(r);
 	r->read_failures = 0;
