@@ -22,6 +22,9 @@
 
 #include "p11-helpers.h"
 
+static char log_path[256];
+static bool log_has(const char *text);
+
 static double now(void)
 {
 	struct timespec ts;
@@ -107,6 +110,34 @@ static void check_no_card_calls_and_finalize(unsigned delay_ms, double *finalize
 	*reader_after_s = t.ended - finalized;
 	/* The read stops at the APDU that was in flight: no further one is sent. */
 	assert_true(t.ended - start < delay_ms / 1000.0 + 1.0);
+	card_is_normal();
+}
+
+/* The card of the report (61 00 without data, one byte per 300 GET RESPONSEs) is
+ * given up after its first GET RESPONSE and not read again. */
+static void test_looping_card_is_given_up_at_once(void **state)
+{
+	CK_SLOT_ID slots[16];
+	CK_ULONG n = 16;
+	char reply[256];
+	double start;
+
+	(void)state;
+	assert_int_equal(vcard_ctl(reply, sizeof reply, "fault trickle 300"), 0);
+	assert_int_equal(vcard_ctl(reply, sizeof reply, "stats-reset"), 0);
+	p11_init();
+	start = now();
+	assert_int_equal(p11->C_GetSlotList(CK_TRUE, slots, &n), CKR_OK);
+	assert_int_equal(n, 0);
+	assert_true(now() - start < 1.0);
+	print_message("looping card: no token after %ld APDUs, %.1f ms\n", vcard_stat("apdus"), (now() - start) * 1e3);
+	assert_int_equal(vcard_stat("apdus"), 2);
+	sleep_s(1.2); /* past the refresh interval: still not read again */
+	n = 16;
+	assert_int_equal(p11->C_GetSlotList(CK_TRUE, slots, &n), CKR_OK);
+	assert_int_equal(vcard_stat("apdus"), 2);
+	assert_true(log_has("GET RESPONSE brought no data"));
+	p11_finalize();
 	card_is_normal();
 }
 
@@ -255,8 +286,6 @@ static void test_close_session_and_mechanisms_while_the_card_is_busy(void **stat
 	unsetenv("HPKI_PKCS11_REFRESH_INTERVAL");
 }
 
-static char log_path[256];
-
 /* Whether the module's debug log (errors, set up in main) contains `text`. */
 static bool log_has(const char *text)
 {
@@ -376,6 +405,7 @@ static void test_pcscd_restart_under_a_waiting_application(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_looping_card_is_given_up_at_once),
 		cmocka_unit_test(test_slow_looping_card_does_not_block_other_calls),
 		cmocka_unit_test(test_finalize_returns_while_an_apdu_hangs),
 		cmocka_unit_test(test_fork_while_another_thread_holds_the_lock),
