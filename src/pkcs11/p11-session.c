@@ -30,8 +30,17 @@ CK_RV C_OpenSession(CK_SLOT_ID slotID, CK_FLAGS flags, CK_VOID_PTR pApplication,
 
 CK_RV C_CloseSession(CK_SESSION_HANDLE hSession)
 {
-	CK_RV rv = hpki_enter();
+	/* Needs no card: while card I/O holds the lock, the close is queued and done
+	 * when that operation ends, before any other call runs (issue 8 §3). */
+	CK_RV rv = hpki_enter_within(HPKI_NO_CARD_WAIT);
 
+	if (rv == CKR_FUNCTION_FAILED) {
+		if (hSession == CK_INVALID_HANDLE)
+			return CKR_SESSION_HANDLE_INVALID; /* handles count up from 1 */
+		if (hpki_defer_session_close(hSession))
+			return CKR_OK;
+		rv = hpki_enter(); /* queue full: wait after all */
+	}
 	if (rv != CKR_OK)
 		return rv;
 	rv = hpki_session_close(hSession);
