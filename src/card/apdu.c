@@ -10,6 +10,7 @@
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Header, extended Lc (3), data, extended Le (2). */
 #define APDU_OVERHEAD (4 + 3 + 2)
@@ -112,6 +113,46 @@ void hpki_apdu_end(struct hpki_card_link *link)
 		link->ops->end(link->conn);
 }
 
+double hpki_apdu_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void hpki_apdu_set_budget(struct hpki_card_link *link, const struct hpki_apdu_budget *budget)
+{
+	link->budget = *budget;
+	link->budget_apdus_left = budget->apdus;
+	link->budget_deadline = hpki_apdu_clock() + budget->seconds;
+}
+
+/*
+ * Asked before every APDU: the module may be finalising, or the operation may have
+ * spent what the largest real card needs (issue 8 §3). The time is checked between
+ * APDUs only: one exchange in progress cannot be interrupted through PC/SC.
+ */
+static enum hpki_card_status spend_budget(struct hpki_card_link *link, const char *name)
+{
+	if (link->cancel != NULL && atomic_load(link->cancel)) {
+		hpki_info("%s: not sent to '%s': card I/O cancelled", name, link->reader);
+		return HPKI_CARD_CANCELLED;
+	}
+	if (link->budget_apdus_left == 0) {
+		hpki_error("%s: the operation on '%s' already sent %lu APDUs, its budget; giving up", name,
+			   link->reader, link->budget.apdus);
+		return HPKI_CARD_OVER_BUDGET;
+	}
+	if (hpki_apdu_clock() > link->budget_deadline) {
+		hpki_error("%s: the operation on '%s' has run past its budget of %.0f s; giving up", name,
+			   link->reader, link->budget.seconds);
+		return HPKI_CARD_OVER_BUDGET;
+	}
+	link->budget_apdus_left--;
+	return HPKI_CARD_OK;
+}
+
 /* One command, one response, with trace; *len in: capacity, out: length (SW included). */
 static enum hpki_card_status transmit_raw(struct hpki_card_link *link, const uint8_t *cmd, size_t cmd_len,
 					  uint8_t *resp, size_t *len)
@@ -163,7 +204,9 @@ static enum hpki_card_status transceive(struct hpki_card_link *link, const struc
 			st = HPKI_CARD_UNSUPPORTED;
 			break;
 		}
-		st = transmit_raw(link, buf, cmd_len, scratch, &len);
+		st = spend_budget(link, apdu->name);
+		if (st == HPKI_CARD_OK)
+			st = transmit_raw(link, buf, cmd_len, scratch, &len);
 		/* A PIN is never left behind in our buffers (issue 4). */
 		OPENSSL_cleanse(buf, cmd_len);
 		if (st != HPKI_CARD_OK)
@@ -243,6 +286,12 @@ static enum hpki_card_status exchange_single(struct hpki_card_link *link, const 
 			return HPKI_CARD_BAD_RESPONSE;
 		}
 		st = transceive(link, &get, scratch, &data_len, sw);
+		/* "More data" with no data in it is a card stalling, never progress
+		 * (ISO 7816-4 §5.3.4: 61xx announces bytes the GET RESPONSE returns). */
+		if (st == HPKI_CARD_OK && data_len == 0 && (*sw & 0xFF00) == HPKI_SW_BYTES_AVAILABLE) {
+			hpki_error("%s: GET RESPONSE brought no data, SW %04X again", apdu->name, *sw);
+			return HPKI_CARD_BAD_RESPONSE;
+		}
 		if (st == HPKI_CARD_OK)
 			st = append(resp, resp_cap, resp_len, scratch, data_len, apdu->name);
 	}

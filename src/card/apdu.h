@@ -7,6 +7,7 @@
 #ifndef HPKI_APDU_H
 #define HPKI_APDU_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -20,6 +21,17 @@
 /* Short-APDU limits (ISO 7816-4 §5.1): Nc ≤ 255, Ne ≤ 256. */
 #define HPKI_APDU_SHORT_MAX_NC 255
 #define HPKI_APDU_SHORT_MAX_NE 256
+
+/*
+ * What one card operation (one transaction: an enumeration, a PIN check, a
+ * signature) may cost at most. A card that loops, trickles data or answers slowly
+ * then fails the operation with HPKI_CARD_OVER_BUDGET instead of holding the
+ * module for hours (issue 8 §3). The sizes are in card.c, with their reasons.
+ */
+struct hpki_apdu_budget {
+	unsigned long apdus; /* commands sent, GET RESPONSE and repeats included */
+	double seconds;      /* from the start of the operation; checked before every APDU */
+};
 
 /*
  * One reader connection as the APDU layer sees it: where commands go, what the
@@ -40,6 +52,13 @@ struct hpki_card_link {
 	bool was_reset;
 	unsigned long reset_count; /* reconnects after a reset since attach */
 	unsigned long apdu_count;  /* APDUs sent since attach (benchmarks, tests) */
+	/* The current operation's budget (hpki_apdu_set_budget) and what is left of it. */
+	struct hpki_apdu_budget budget;
+	unsigned long budget_apdus_left;
+	double budget_deadline; /* monotonic seconds */
+	/* Owned by the caller (the PKCS#11 module sets it at C_Finalize): when true, no
+	 * further APDU is sent and the operation ends with HPKI_CARD_CANCELLED. */
+	const atomic_bool *cancel;
 };
 
 struct hpki_apdu {
@@ -60,7 +79,10 @@ size_t hpki_apdu_encode(const struct hpki_apdu *apdu, uint8_t *out, size_t cap);
  * (*resp_len bytes, at most resp_cap) and the status word in *sw.
  * - data longer than 255 bytes without `extended` is sent by command chaining
  *   (CLA|0x10, ISO 7816-4 §5.1.1.1) when the card offers it, else HPKI_CARD_UNSUPPORTED;
- * - 61xx is followed by GET RESPONSE until the data is complete (bounded);
+ * - 61xx is followed by GET RESPONSE until the data is complete (bounded); a
+ *   GET RESPONSE answered by 61xx without any data is HPKI_CARD_BAD_RESPONSE;
+ * - every APDU counts against the link's budget (HPKI_CARD_OVER_BUDGET past it)
+ *   and is not sent once link->cancel is set (HPKI_CARD_CANCELLED);
  * - 6Cxx is answered by repeating the command once with Le = xx (never for sensitive);
  * - a response with no status word, or with more data than requested, is
  *   HPKI_CARD_BAD_RESPONSE.
@@ -68,6 +90,11 @@ size_t hpki_apdu_encode(const struct hpki_apdu *apdu, uint8_t *out, size_t cap);
  */
 enum hpki_card_status hpki_apdu_exchange(struct hpki_card_link *link, const struct hpki_apdu *apdu, uint8_t *resp,
 					 size_t resp_cap, size_t *resp_len, uint16_t *sw);
+
+/* Starts a new budget for the next operation (before hpki_apdu_begin). */
+void hpki_apdu_set_budget(struct hpki_card_link *link, const struct hpki_apdu_budget *budget);
+/* Monotonic seconds, as the budget counts them. */
+double hpki_apdu_clock(void);
 
 /* Begins a PC/SC transaction; reconnects (and sets link->was_reset) after a reset. */
 enum hpki_card_status hpki_apdu_begin(struct hpki_card_link *link);

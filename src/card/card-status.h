@@ -19,6 +19,8 @@ enum hpki_card_status {
 	HPKI_CARD_IO_ERROR,         /* PC/SC failed */
 	HPKI_CARD_BUSY,             /* another process holds the card exclusively */
 	HPKI_CARD_NO_MEMORY,
+	HPKI_CARD_OVER_BUDGET,      /* the operation used up its APDUs or seconds (a looping or slow card) */
+	HPKI_CARD_CANCELLED,        /* the caller cancelled card I/O (module finalising) */
 };
 
 const char *hpki_card_status_text(enum hpki_card_status status);

@@ -105,17 +105,35 @@ static enum hpki_card_status enumerate_in_transaction(struct hpki_card *card)
 /* Transactions                                                              */
 
 /*
+ * Budgets (issue 8 §3; pkcs11-spec/README.md "Card budgets"). The largest real
+ * layout we know (facts §2, §9): two applications, each with EF.OD, AOD, PrKD, CD,
+ * an end-entity certificate and up to three CA certificates of 1.4–2.1 KB (RSA-4096),
+ * read with short APDUs only: about 60 APDUs per application, 125 for the card; a
+ * card that answers 6Cxx to every read doubles it (250), four applications
+ * (HPKI_CARD_MAX_APPS) double it again (500). 1000 APDUs is twice that. Time: a
+ * contactless reader takes 30–100 ms per APDU (facts §5), so 250 APDUs take up to
+ * 25 s; 30 s. Every other operation (PIN status, VERIFY, signature) is at most a
+ * SELECT, a key SELECT, MSE, a chained PSO in three parts and two GET RESPONSEs,
+ * each possibly repeated after 6Cxx: 16; 32 with margin. An RSA-4096 signature takes
+ * up to ~5 s on slow cards; 20 s.
+ */
+const struct hpki_apdu_budget hpki_card_budget_enumeration = { .apdus = 1000, .seconds = 30.0 };
+const struct hpki_apdu_budget hpki_card_budget_operation = { .apdus = 32, .seconds = 20.0 };
+
+/*
  * begin → op → end. When another process resets the card in the middle, the op is
  * run once more from the start (it re-selects its application) if it is safe to
  * repeat; VERIFY never is (issue 4: a PIN is sent once).
  */
-enum hpki_card_status hpki_card_run_in_transaction(struct hpki_card *card, hpki_card_op op, void *arg, bool repeatable)
+static enum hpki_card_status run_with_budget(struct hpki_card *card, hpki_card_op op, void *arg, bool repeatable,
+					     const struct hpki_apdu_budget *budget)
 {
 	enum hpki_card_status st = HPKI_CARD_IO_ERROR;
 
 	for (int attempt = 0; attempt < 2; attempt++) {
 		unsigned long resets;
 
+		hpki_apdu_set_budget(&card->link, budget);
 		st = hpki_apdu_begin(&card->link);
 		if (st != HPKI_CARD_OK)
 			return st;
@@ -130,6 +148,11 @@ enum hpki_card_status hpki_card_run_in_transaction(struct hpki_card *card, hpki_
 	return st;
 }
 
+enum hpki_card_status hpki_card_run_in_transaction(struct hpki_card *card, hpki_card_op op, void *arg, bool repeatable)
+{
+	return run_with_budget(card, op, arg, repeatable, &hpki_card_budget_operation);
+}
+
 static enum hpki_card_status enumerate_op(struct hpki_card *card, void *arg)
 {
 	(void)arg;
@@ -139,7 +162,7 @@ static enum hpki_card_status enumerate_op(struct hpki_card *card, void *arg)
 enum hpki_card_status hpki_card_enumerate(struct hpki_card *card)
 {
 	unsigned long before = card->link.apdu_count;
-	enum hpki_card_status st = hpki_card_run_in_transaction(card, enumerate_op, NULL, true);
+	enum hpki_card_status st = run_with_budget(card, enumerate_op, NULL, true, &hpki_card_budget_enumeration);
 
 	if (st == HPKI_CARD_OK && card->app_count == 0)
 		st = HPKI_CARD_NOT_HPKI;
@@ -163,6 +186,7 @@ enum hpki_card_status hpki_card_attach(struct hpki_card *card, const struct hpki
 		return HPKI_CARD_REMOVED;
 	card->link.ops = ops;
 	card->link.context = context;
+	hpki_apdu_set_budget(&card->link, &hpki_card_budget_operation);
 	strcpy(card->link.reader, reader);
 	card->atr_len = sizeof(card->atr);
 	io = ops->connect(context, reader, &card->link.conn, card->atr, &card->atr_len);
@@ -223,6 +247,10 @@ const char *hpki_card_status_text(enum hpki_card_status status)
 		return "card in exclusive use elsewhere";
 	case HPKI_CARD_NO_MEMORY:
 		return "out of memory";
+	case HPKI_CARD_OVER_BUDGET:
+		return "card operation over its budget (looping or too slow card)";
+	case HPKI_CARD_CANCELLED:
+		return "card I/O cancelled";
 	}
 	return "unknown card status";
 }

@@ -93,6 +93,10 @@ struct hpki_card {
 	size_t app_count;
 };
 
+/* What one enumeration, and one other card operation, may cost (card.c). */
+extern const struct hpki_apdu_budget hpki_card_budget_enumeration;
+extern const struct hpki_apdu_budget hpki_card_budget_operation;
+
 /* Connects to the card in `reader`; no APDU is sent. */
 enum hpki_card_status hpki_card_attach(struct hpki_card *card, const struct hpki_transport_ops *ops,
 				       void *context, const char *reader);

@@ -64,6 +64,7 @@ static enum hpki_io_status map_pcsc(LONG rv, const char *call)
 	case SCARD_E_NO_SERVICE:
 	case SCARD_E_SERVICE_STOPPED:
 	case SCARD_E_INVALID_HANDLE: /* pcscd restarted: our handles are void */
+	case SCARD_F_COMM_ERROR:     /* pcscd's socket closed under a call (killed, restarted) */
 		status = HPKI_IO_NO_SERVICE;
 		break;
 	case SCARD_E_SHARING_VIOLATION:

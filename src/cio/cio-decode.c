@@ -24,7 +24,8 @@ static int copy_bytes(const ASN1_STRING *s, uint8_t *out, size_t max, size_t *ou
 	len = (size_t)ASN1_STRING_length(s);
 	if (len > max)
 		return HPKI_CIO_TOO_LARGE;
-	memcpy(out, ASN1_STRING_get0_data(s), len);
+	if (len > 0) /* an empty string's data may be NULL: memcpy(…, NULL, 0) is undefined (C11 §7.24.1) */
+		memcpy(out, ASN1_STRING_get0_data(s), len);
 	*out_len = len;
 	return HPKI_CIO_OK;
 }
@@ -127,6 +128,20 @@ static int next_element(const uint8_t **cursor, const uint8_t *end, const uint8_
 	return 1;
 }
 
+/*
+ * True when there are no bytes to walk, with the answer in *rc: an empty
+ * directory is 0 entries, a NULL buffer claiming bytes is malformed. An empty
+ * file may come as NULL (the encoder's result for zero entries), and C11 §6.5.6
+ * leaves even NULL + 0 undefined, so no decoder computes an end pointer then.
+ */
+static bool nothing_to_decode(const uint8_t *der, size_t der_len, int *rc)
+{
+	if (der != NULL && der_len > 0)
+		return false;
+	*rc = der_len == 0 ? HPKI_CIO_OK : HPKI_CIO_MALFORMED;
+	return true;
+}
+
 /* A DER value decodes completely, with no trailing bytes inside the element. */
 static ASN1_VALUE *decode_exact(const uint8_t *elem, size_t elem_len, const ASN1_ITEM *item)
 {
@@ -154,6 +169,8 @@ int hpki_cio_decode_cia_info(const uint8_t *der, size_t der_len, struct hpki_cia
 	int rc;
 
 	memset(info, 0, sizeof *info);
+	if (nothing_to_decode(der, der_len, &rc))
+		return HPKI_CIO_MALFORMED; /* EF.CIAInfo is one value: empty is not one */
 	rc = next_element(&cursor, der + der_len, &elem, &elem_len);
 	if (rc <= 0)
 		return HPKI_CIO_MALFORMED;
@@ -175,11 +192,14 @@ int hpki_cio_decode_cia_info(const uint8_t *der, size_t der_len, struct hpki_cia
 int hpki_cio_decode_od(const uint8_t *der, size_t der_len, struct hpki_od_entry *entries, size_t max,
 		       size_t *count)
 {
-	const uint8_t *cursor = der, *end = der + der_len, *elem;
+	const uint8_t *cursor = der, *end, *elem;
 	size_t elem_len;
 	int more, rc = HPKI_CIO_OK;
 
 	*count = 0;
+	if (nothing_to_decode(der, der_len, &rc))
+		return rc;
+	end = der + der_len;
 	while (rc == HPKI_CIO_OK && (more = next_element(&cursor, end, &elem, &elem_len)) != 0) {
 		HPKI_ASN1_OD_ENTRY *e;
 
@@ -245,11 +265,14 @@ static int password_to_struct(const HPKI_ASN1_PASSWORD *p, struct hpki_aod_pin *
 
 int hpki_cio_decode_aod(const uint8_t *der, size_t der_len, struct hpki_aod_pin *pins, size_t max, size_t *count)
 {
-	const uint8_t *cursor = der, *end = der + der_len, *elem;
+	const uint8_t *cursor = der, *end, *elem;
 	size_t elem_len;
 	int more, rc = HPKI_CIO_OK;
 
 	*count = 0;
+	if (nothing_to_decode(der, der_len, &rc))
+		return rc;
+	end = der + der_len;
 	while (rc == HPKI_CIO_OK && (more = next_element(&cursor, end, &elem, &elem_len)) != 0) {
 		HPKI_ASN1_PASSWORD *p;
 
@@ -296,11 +319,14 @@ static int key_to_struct(const HPKI_ASN1_PRIVATE_RSA_KEY *k, struct hpki_prkd_ke
 int hpki_cio_decode_prkd(const uint8_t *der, size_t der_len, struct hpki_prkd_key *keys, size_t max,
 			 size_t *count)
 {
-	const uint8_t *cursor = der, *end = der + der_len, *elem;
+	const uint8_t *cursor = der, *end, *elem;
 	size_t elem_len;
 	int more, rc = HPKI_CIO_OK;
 
 	*count = 0;
+	if (nothing_to_decode(der, der_len, &rc))
+		return rc;
+	end = der + der_len;
 	while (rc == HPKI_CIO_OK && (more = next_element(&cursor, end, &elem, &elem_len)) != 0) {
 		HPKI_ASN1_PRIVATE_RSA_KEY *k;
 
@@ -338,11 +364,14 @@ static int cert_to_struct(const HPKI_ASN1_X509_CERT *c, struct hpki_cd_cert *cer
 
 int hpki_cio_decode_cd(const uint8_t *der, size_t der_len, struct hpki_cd_cert *certs, size_t max, size_t *count)
 {
-	const uint8_t *cursor = der, *end = der + der_len, *elem;
+	const uint8_t *cursor = der, *end, *elem;
 	size_t elem_len;
 	int more, rc = HPKI_CIO_OK;
 
 	*count = 0;
+	if (nothing_to_decode(der, der_len, &rc))
+		return rc;
+	end = der + der_len;
 	while (rc == HPKI_CIO_OK && (more = next_element(&cursor, end, &elem, &elem_len)) != 0) {
 		HPKI_ASN1_X509_CERT *c;
 

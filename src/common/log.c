@@ -41,6 +41,13 @@ void hpki_log_init(void)
 	pthread_once(&log_once, log_setup);
 }
 
+void hpki_log_after_fork(void)
+{
+	static const pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+
+	memcpy(&log_mutex, &fresh, sizeof fresh);
+}
+
 int hpki_log_enabled(enum hpki_log_level level)
 {
 	hpki_log_init();

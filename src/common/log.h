@@ -22,6 +22,8 @@ void hpki_log_init(void);
 int hpki_log_enabled(enum hpki_log_level level);
 void hpki_log_write(enum hpki_log_level level, const char *func, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* In a forked child: the log lock may have been held by a parent's thread. */
+void hpki_log_after_fork(void);
 /* Traces an APDU: '>' command, '<' response. Redacts VERIFY data. */
 void hpki_log_apdu(char direction, const uint8_t *apdu, size_t len);
 

@@ -36,16 +36,15 @@ CK_RV C_Finalize(CK_VOID_PTR pReserved)
 	return hpki_module_finalize();
 }
 
+/* Constant data only: no lock, so it never waits behind card I/O (issue 8 §3). */
 CK_RV C_GetInfo(CK_INFO_PTR pInfo)
 {
-	CK_RV rv = hpki_enter();
+	CK_RV rv = hpki_check_initialized();
 
 	if (rv != CKR_OK)
 		return rv;
-	if (pInfo == NULL) {
-		hpki_leave();
+	if (pInfo == NULL)
 		return CKR_ARGUMENTS_BAD;
-	}
 	memset(pInfo, 0, sizeof *pInfo);
 	pInfo->cryptokiVersion.major = 2;
 	pInfo->cryptokiVersion.minor = 40;
@@ -53,7 +52,6 @@ CK_RV C_GetInfo(CK_INFO_PTR pInfo)
 	hpki_pad_field(pInfo->libraryDescription, sizeof pInfo->libraryDescription, library_description());
 	pInfo->libraryVersion.major = 0;
 	pInfo->libraryVersion.minor = 1;
-	hpki_leave();
 	return CKR_OK;
 }
 

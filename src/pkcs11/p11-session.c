@@ -30,8 +30,17 @@ CK_RV C_OpenSession(CK_SLOT_ID slotID, CK_FLAGS flags, CK_VOID_PTR pApplication,
 
 CK_RV C_CloseSession(CK_SESSION_HANDLE hSession)
 {
-	CK_RV rv = hpki_enter();
+	/* Needs no card: while card I/O holds the lock, the close is queued and done
+	 * when that operation ends, before any other call runs (issue 8 §3). */
+	CK_RV rv = hpki_enter_within(HPKI_NO_CARD_WAIT);
 
+	if (rv == CKR_FUNCTION_FAILED) {
+		if (hSession == CK_INVALID_HANDLE)
+			return CKR_SESSION_HANDLE_INVALID; /* handles count up from 1 */
+		if (hpki_defer_session_close(hSession))
+			return CKR_OK;
+		rv = hpki_enter(); /* queue full: wait after all */
+	}
 	if (rv != CKR_OK)
 		return rv;
 	rv = hpki_session_close(hSession);
@@ -121,9 +130,11 @@ CK_RV C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR_PTR
 		rv = login_context_specific(session, token, pPin, ulPinLen);
 		break;
 	case CKU_SO:
-		/* The card has no security officer PIN (G31 §5.1.2 (9): one PIN per application). */
+		/* The card has no security officer PIN (G31 §5.1.2 (9): one PIN per application).
+		 * PKCS#11 2.40 §5.6 C_Login: with the normal user logged in, an SO login
+		 * is CKR_USER_ANOTHER_ALREADY_LOGGED_IN whatever else holds. */
 		hpki_error("C_Login: CKU_SO is not supported by HPKI cards; nothing sent");
-		rv = CKR_USER_TYPE_INVALID;
+		rv = token->logged_in ? CKR_USER_ANOTHER_ALREADY_LOGGED_IN : CKR_USER_TYPE_INVALID;
 		break;
 	default:
 		rv = CKR_USER_TYPE_INVALID;

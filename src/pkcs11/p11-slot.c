@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "module.h"
@@ -11,12 +12,35 @@
 #include "slot.h"
 #include "token.h"
 
+/* Slot IDs are 0 … count−1 and never go away, so the list needs only the count. */
+static CK_RV slot_list_from_count(CK_ULONG total, CK_SLOT_ID_PTR pSlotList, CK_ULONG_PTR pulCount)
+{
+	CK_ULONG i;
+
+	if (pSlotList != NULL && *pulCount < total) {
+		*pulCount = total;
+		return CKR_BUFFER_TOO_SMALL;
+	}
+	for (i = 0; pSlotList != NULL && i < total; i++)
+		pSlotList[i] = i;
+	*pulCount = total;
+	return CKR_OK;
+}
+
 CK_RV C_GetSlotList(CK_BBOOL tokenPresent, CK_SLOT_ID_PTR pSlotList, CK_ULONG_PTR pulCount)
 {
 	CK_SLOT_ID found[HPKI_MAX_READERS * 2];
 	CK_ULONG n = 0, i, total;
-	CK_RV rv = hpki_enter();
+	/* Without tokenPresent no card is needed: never wait long behind card I/O;
+	 * answer from the published reader count instead (issue 8 §3). */
+	CK_RV rv = tokenPresent ? hpki_enter() : hpki_enter_within(HPKI_NO_CARD_WAIT);
 
+	if (rv == CKR_FUNCTION_FAILED) {
+		if (pulCount == NULL)
+			return CKR_ARGUMENTS_BAD;
+		hpki_info("card I/O in progress: slot list from the readers known so far");
+		return slot_list_from_count(hpki_slot_count_published(), pSlotList, pulCount);
+	}
 	if (rv != CKR_OK)
 		return rv;
 	if (pulCount == NULL) {
@@ -89,11 +113,36 @@ static CK_RV wait_for_change(void)
 	status = hpki_slots_wait(&wait);
 	if (!hpki_relock_after_wait())
 		return CKR_CRYPTOKI_NOT_INITIALIZED; /* lock released: C_Finalize owns the module now */
+	/* pcscd stopped or restarted: the readers lose their cards (reported as events
+	 * by the caller's next look) and the context is opened again (issue 8 §4). */
+	if (status == HPKI_IO_NO_SERVICE) {
+		hpki_slots_service_lost();
+		return CKR_OK;
+	}
+	/* A reader unplugged: the caller's next look lists the readers again. */
+	if (status == HPKI_IO_NO_READER)
+		return CKR_OK;
 	/* Cancelled while still initialised: nothing happened, look and wait again. */
 	if (status != HPKI_IO_OK && status != HPKI_IO_TIMEOUT && status != HPKI_IO_CANCELLED) {
 		hpki_error("waiting for reader events: %s", hpki_io_status_text(status));
 		return CKR_FUNCTION_FAILED;
 	}
+	return CKR_OK;
+}
+
+/* No pcscd (yet, or any more): a blocking wait keeps trying to reach it, without
+ * the lock, rather than fail (issue 8 §4: the application must recover by itself). */
+#define HPKI_SERVICE_RETRY_MS 500
+static CK_RV wait_for_service(void)
+{
+	struct timespec step = { .tv_sec = 0, .tv_nsec = 10 * 1000000L };
+	int i;
+
+	hpki_unlock_for_wait();
+	for (i = 0; i < HPKI_SERVICE_RETRY_MS / 10 && hpki_check_initialized() == CKR_OK; i++)
+		nanosleep(&step, NULL);
+	if (!hpki_relock_after_wait())
+		return CKR_CRYPTOKI_NOT_INITIALIZED;
 	return CKR_OK;
 }
 
@@ -117,11 +166,7 @@ CK_RV C_WaitForSlotEvent(CK_FLAGS flags, CK_SLOT_ID_PTR pSlot, CK_VOID_PTR pRese
 			rv = CKR_NO_EVENT;
 			break;
 		}
-		if (!hpki_slots_have_context()) {
-			rv = CKR_FUNCTION_FAILED;
-			break;
-		}
-		rv = wait_for_change();
+		rv = hpki_slots_have_context() ? wait_for_change() : wait_for_service();
 		if (rv == CKR_CRYPTOKI_NOT_INITIALIZED)
 			return rv; /* without the lock: see hpki_relock_after_wait() */
 		if (rv != CKR_OK)
@@ -139,13 +184,40 @@ static CK_RV token_for_mechanisms(CK_SLOT_ID slotID, struct hpki_token **token)
 	return *token == NULL ? CKR_TOKEN_NOT_PRESENT : CKR_OK;
 }
 
+static CK_RV copy_mechanisms(const CK_MECHANISM_TYPE *list, size_t n, CK_MECHANISM_TYPE_PTR out,
+			     CK_ULONG_PTR count)
+{
+	CK_RV rv = CKR_OK;
+
+	if (out != NULL && *count < n)
+		rv = CKR_BUFFER_TOO_SMALL;
+	else if (out != NULL)
+		memcpy(out, list, n * sizeof list[0]);
+	*count = (CK_ULONG)n;
+	return rv;
+}
+
+/* Card I/O holds the lock: the list published when the token was read (issue 8 §3). */
+static CK_RV mechanisms_while_busy(CK_SLOT_ID slotID, CK_MECHANISM_TYPE_PTR out, CK_ULONG_PTR count)
+{
+	CK_MECHANISM_TYPE list[HPKI_PUBLISHED_MECHS];
+	size_t n;
+	CK_RV rv = hpki_slot_mechanisms_published(slotID, list, &n);
+
+	if (rv != CKR_OK)
+		return rv;
+	return copy_mechanisms(list, n, out, count);
+}
+
 CK_RV C_GetMechanismList(CK_SLOT_ID slotID, CK_MECHANISM_TYPE_PTR pMechanismList, CK_ULONG_PTR pulCount)
 {
 	CK_MECHANISM_TYPE list[32];
 	struct hpki_token *token;
 	size_t n;
-	CK_RV rv = hpki_enter();
+	CK_RV rv = hpki_enter_within(HPKI_NO_CARD_WAIT);
 
+	if (rv == CKR_FUNCTION_FAILED)
+		return pulCount == NULL ? CKR_ARGUMENTS_BAD : mechanisms_while_busy(slotID, pMechanismList, pulCount);
 	if (rv != CKR_OK)
 		return rv;
 	if (pulCount == NULL)

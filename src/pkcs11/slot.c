@@ -8,6 +8,8 @@
  */
 #include "config.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "log.h"
@@ -16,28 +18,67 @@
 
 static struct hpki_reader readers[HPKI_MAX_READERS];
 static size_t reader_count;
+/* reader_count for calls that do not take the lock (C_GetSlotList while card I/O
+ * runs, issue 8 §3): readers are only ever added, so a slightly old value is a
+ * prefix of the truth. */
+static atomic_size_t published_reader_count;
+/* A card that is in the reader but does not answer (SCARD_STATE_MUTE): told to the
+ * wait so that it does not wake on that state again and again. */
+static bool reader_mute[HPKI_MAX_READERS];
 static uint64_t insertion_counter;
 static double readers_refreshed_at = -1e9;
+/* The first look after C_Initialize is the baseline: a card already present then
+ * is no slot event (PKCS#11 2.40 §5.5 C_WaitForSlotEvent reports changes). */
+static bool presence_baseline_pending = true;
 
 /* PC/SC: card I/O and status under the module lock; the transport keeps a second
  * PC/SC context inside for waits, which pcsc-lite would otherwise serialise. */
 static const struct hpki_transport_ops *transport;
 static void *io_context;
+/* io_context for hpki_slots_cancel_wait, which C_Finalize calls without the lock. */
+static void *_Atomic published_context;
 static hpki_slot_removed_fn slot_removed;
+static const atomic_bool *card_io_cancel;
+static void free_retired(void);
+/* Each token's mechanism list, published when the card is read and withdrawn when it
+ * goes (issue 8 §3); published_lock is held for a copy only, never across card I/O. */
+static pthread_mutex_t published_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	bool present;
+	size_t count;
+	CK_MECHANISM_TYPE list[HPKI_PUBLISHED_MECHS];
+} published_mechs[HPKI_MAX_READERS * 2];
+/* Contexts of a pcscd that went away (hpki_slots_service_lost). */
+#define HPKI_RETIRED_CONTEXTS 8
+static void *retired[HPKI_RETIRED_CONTEXTS];
+static size_t retired_count;
 
 void hpki_slots_forget(void)
 {
 	memset(readers, 0, sizeof readers);
+	memset(reader_mute, 0, sizeof reader_mute);
+	memset(published_mechs, 0, sizeof published_mechs);
+	retired_count = 0;
 	reader_count = 0;
+	atomic_store(&published_reader_count, 0);
 	readers_refreshed_at = -1e9;
+	presence_baseline_pending = true;
 	io_context = NULL;
+	atomic_store(&published_context, NULL);
 }
 
-void hpki_slots_init(const struct hpki_transport_ops *ops, hpki_slot_removed_fn on_removed)
+void hpki_slots_init(const struct hpki_transport_ops *ops, hpki_slot_removed_fn on_removed,
+		     const atomic_bool *cancel)
 {
 	hpki_slots_forget();
 	transport = ops;
 	slot_removed = on_removed;
+	card_io_cancel = cancel;
+}
+
+CK_ULONG hpki_slot_count_published(void)
+{
+	return (CK_ULONG)(atomic_load(&published_reader_count) * HPKI_SLOTS_PER_READER);
 }
 
 bool hpki_slots_have_context(void)
@@ -52,18 +93,52 @@ bool hpki_slots_have_context(void)
 		io_context = NULL;
 		return false;
 	}
+	atomic_store(&published_context, io_context);
 	return true;
 }
 
 void hpki_slots_cancel_wait(void)
 {
-	if (io_context != NULL)
-		transport->cancel_wait(io_context);
+	void *context = atomic_load(&published_context);
+
+	if (context != NULL)
+		transport->cancel_wait(context);
 }
 
 static CK_SLOT_ID slot_id_of(size_t reader, size_t role_index)
 {
 	return (CK_SLOT_ID)(reader * HPKI_SLOTS_PER_READER + role_index);
+}
+
+void hpki_slots_after_fork(void)
+{
+	static const pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+
+	memcpy(&published_lock, &fresh, sizeof fresh);
+}
+
+static void publish_mechanisms(CK_SLOT_ID slot, const struct hpki_token *token)
+{
+	pthread_mutex_lock(&published_lock);
+	published_mechs[slot].present = token != NULL;
+	published_mechs[slot].count = token != NULL ? hpki_mech_list(&token->caps, published_mechs[slot].list,
+								      HPKI_PUBLISHED_MECHS) : 0;
+	pthread_mutex_unlock(&published_lock);
+}
+
+CK_RV hpki_slot_mechanisms_published(CK_SLOT_ID slot, CK_MECHANISM_TYPE *list, size_t *count)
+{
+	CK_RV rv = CKR_OK;
+
+	if (slot >= hpki_slot_count_published())
+		return CKR_SLOT_ID_INVALID;
+	pthread_mutex_lock(&published_lock);
+	if (!published_mechs[slot].present)
+		rv = CKR_TOKEN_NOT_PRESENT;
+	*count = published_mechs[slot].count;
+	memcpy(list, published_mechs[slot].list, *count * sizeof list[0]);
+	pthread_mutex_unlock(&published_lock);
+	return rv;
 }
 
 static void drop_card(struct hpki_reader *r)
@@ -75,6 +150,7 @@ static void drop_card(struct hpki_reader *r)
 			slot_removed(slot_id_of((size_t)(r - readers), i));
 		hpki_token_free(r->tokens[i]);
 		r->tokens[i] = NULL;
+		publish_mechanisms(slot_id_of((size_t)(r - readers), i), NULL);
 	}
 	hpki_card_detach(&r->card);
 	r->card_read = false;
@@ -88,6 +164,7 @@ void hpki_slots_free(void)
 		drop_card(&readers[i]);
 	if (io_context != NULL)
 		transport->close_context(io_context);
+	free_retired();
 	hpki_slots_forget();
 }
 
@@ -121,6 +198,39 @@ static void reader_gone(struct hpki_reader *r)
 	r->card_present = false;
 }
 
+/*
+ * pcscd went away (stopped, restarted: SCARD_E_NO_SERVICE / INVALID_HANDLE): every
+ * card handle and both contexts are void. Each reader loses its card (sessions
+ * close, slots report an event) and keeps its slots; the context is opened again on
+ * the next call, and the readers come back under the same slot IDs (issue 8 §4).
+ * The old context is not freed here: a C_WaitForSlotEvent on another thread may
+ * still be inside it. It is kept until C_Finalize.
+ */
+void hpki_slots_service_lost(void)
+{
+	size_t i;
+
+	if (io_context == NULL)
+		return;
+	hpki_error("the PC/SC service is gone; readers are dropped until it is back");
+	for (i = 0; i < reader_count; i++)
+		reader_gone(&readers[i]);
+	atomic_store(&published_context, NULL);
+	if (retired_count < HPKI_RETIRED_CONTEXTS)
+		retired[retired_count++] = io_context;
+	io_context = NULL;
+	readers_refreshed_at = -1e9;
+}
+
+static void free_retired(void)
+{
+	size_t i;
+
+	for (i = 0; i < retired_count; i++)
+		transport->close_context(retired[i]);
+	retired_count = 0;
+}
+
 CK_ULONG hpki_slot_count(void)
 {
 	return (CK_ULONG)(reader_count * HPKI_SLOTS_PER_READER);
@@ -152,8 +262,14 @@ static void apply_presence(struct hpki_reader *r, const struct hpki_reader_state
 	/* The event counter catches a swap between two looks (pcsc-lite dwEventState high word). */
 	bool changed = present != r->card_present || (present && state->event_count != r->event_count);
 
-	if (!changed)
+	reader_mute[r - readers] = state->present && state->mute;
+	if (!changed) {
+		/* Without a card there is no swap to tell apart; the wait must know the
+		 * counter all the same, or a mute card would wake it at once, forever. */
+		if (!present)
+			r->event_count = state->event_count;
 		return;
+	}
 	hpki_info("reader '%s': card %s", r->name, present ? "inserted" : "removed");
 	drop_card(r);
 	r->read_failures = 0;
@@ -161,7 +277,8 @@ static void apply_presence(struct hpki_reader *r, const struct hpki_reader_state
 	r->card_present = present;
 	r->event_count = state->event_count;
 	r->generation = ++insertion_counter;
-	mark_event(r);
+	if (!presence_baseline_pending)
+		mark_event(r);
 }
 
 static struct hpki_reader *add_reader(const char *name)
@@ -174,6 +291,7 @@ static struct hpki_reader *add_reader(const char *name)
 	}
 	r = &readers[reader_count++];
 	memset(r, 0, sizeof *r);
+	atomic_store(&published_reader_count, reader_count);
 	/* Names came from the transport, which bounds them by HPKI_READER_NAME_MAX. */
 	memcpy(r->name, name, sizeof r->name);
 	r->name[sizeof r->name - 1] = '\0';
@@ -199,6 +317,10 @@ static void refresh_readers(bool force)
 		return;
 	readers_refreshed_at = now;
 	status = transport->list_readers(io_context, listed, HPKI_MAX_READERS, &count);
+	if (status == HPKI_IO_NO_SERVICE) {
+		hpki_slots_service_lost();
+		return;
+	}
 	if (status != HPKI_IO_OK) {
 		hpki_info("listing readers: %s", hpki_io_status_text(status));
 		count = 0;
@@ -219,6 +341,8 @@ static void refresh_readers(bool force)
 		r->attached_to_system = true;
 		apply_presence(r, &listed[j]);
 	}
+	if (status == HPKI_IO_OK)
+		presence_baseline_pending = false;
 }
 
 void hpki_slots_refresh(bool force)
@@ -266,6 +390,7 @@ static void make_tokens(struct hpki_reader *r)
 			continue;
 		}
 		r->tokens[index] = hpki_token_new(r, app, r->generation);
+		publish_mechanisms(slot_id_of((size_t)(r - readers), index), r->tokens[index]);
 	}
 }
 
@@ -290,6 +415,7 @@ static void read_card(struct hpki_reader *r)
 	if (!r->card_present || r->card_read || hpki_now() < r->retry_at)
 		return;
 	status = hpki_card_attach(&r->card, transport, io_context, r->name);
+	r->card.link.cancel = card_io_cancel;
 	if (status == HPKI_CARD_OK)
 		status = hpki_card_enumerate(&r->card);
 	r->read_status = status;
@@ -375,7 +501,10 @@ void hpki_slots_prepare_wait(struct hpki_slot_wait *wait)
 		if (!readers[i].attached_to_system)
 			continue;
 		memcpy(wait->states[n].name, readers[i].name, sizeof wait->states[n].name);
-		wait->states[n].present = readers[i].card_present;
+		/* A mute card is "present and mute" to pcsc-lite; telling it "empty" would
+		 * make every wait return at once, forever (issue 8 §4). */
+		wait->states[n].present = readers[i].card_present || reader_mute[i];
+		wait->states[n].mute = reader_mute[i];
 		wait->states[n].event_count = readers[i].event_count;
 		n++;
 	}

@@ -154,8 +154,10 @@ static void build_token_info(struct hpki_token *token)
 	hpki_pad_field(info->utcTime, sizeof info->utcTime, "");
 	/* No CKF_RNG: the card has no GET CHALLENGE in the guideline's command set. */
 	info->flags = CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED | CKF_TOKEN_INITIALIZED | CKF_WRITE_PROTECTED;
-	info->ulMaxSessionCount = CK_EFFECTIVELY_INFINITE;
-	info->ulMaxRwSessionCount = CK_EFFECTIVELY_INFINITE;
+	/* PKCS#11 2.40 §3.2: the most sessions that can be open at once, which is
+	 * the size of the session table; any of them may be read-write. */
+	info->ulMaxSessionCount = HPKI_MAX_SESSIONS;
+	info->ulMaxRwSessionCount = HPKI_MAX_SESSIONS;
 	info->ulMaxPinLen = app->pin.max_length > 0 && app->pin.max_length < HPKI_PIN_MAX_LEN ? app->pin.max_length
 											     : HPKI_PIN_MAX_LEN;
 	info->ulMinPinLen = app->pin.min_length > HPKI_PIN_MIN_LEN ? app->pin.min_length : HPKI_PIN_MIN_LEN;

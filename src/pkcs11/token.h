@@ -18,6 +18,9 @@
 
 #define HPKI_MAX_READERS 16
 #define HPKI_MAX_OBJECTS (3 + HPKI_APP_MAX_CERTS)
+/* Open sessions of the process, all tokens together (session.c's table);
+ * CK_TOKEN_INFO.ulMaxSessionCount reports it. */
+#define HPKI_MAX_SESSIONS 256
 
 struct hpki_object {
 	CK_OBJECT_HANDLE handle;
@@ -87,6 +90,10 @@ void hpki_objects_free(struct hpki_token *token);
 bool hpki_object_matches(const struct hpki_object *object, const CK_ATTRIBUTE *template, CK_ULONG count);
 CK_RV hpki_object_get_attributes(const struct hpki_object *object, CK_ATTRIBUTE *template, CK_ULONG count);
 const CK_ATTRIBUTE *hpki_object_attribute(const struct hpki_object *object, CK_ATTRIBUTE_TYPE type);
+/* PKCS#11 2.40 §4.4: a CKA_PRIVATE object is visible only while the user is logged in. */
+bool hpki_object_visible(const struct hpki_token *token, const struct hpki_object *object);
+/* The object behind a handle if the session may see it now; NULL otherwise. */
+struct hpki_object *hpki_token_visible_object(struct hpki_token *token, CK_OBJECT_HANDLE handle);
 CK_ULONG hpki_object_size(const struct hpki_object *object);
 
 /* Copies text into a blank-padded fixed field, cutting at a UTF-8 character boundary. */

@@ -103,6 +103,8 @@ struct vcard {
 	size_t pending_len, pending_pos;
 	uint16_t pending_sw;
 	bool get_response_loop;
+	unsigned trickle_every;   /* VCARD_FAULT_TRICKLE: one byte per N GET RESPONSEs; 0 = off */
+	unsigned long trickle_count;
 
 	/* What the current command answers, before delivery rules apply. */
 	uint8_t reply[VCARD_MAX_RESPONSE];

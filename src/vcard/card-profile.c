@@ -440,6 +440,11 @@ static int build_files(struct vcard_app *app, const struct layout *lay, const st
 	struct object_ids ids = ids_for(profile, app->number);
 	int rc;
 
+	/* A card whose CA certificate entry carries the key's iD: nothing in ISO
+	 * 7816-15 forbids it, and the module must still pair key and certificate. */
+	if (config->ca_shares_key_id)
+		ids.ca = ids.key;
+
 	rc = build_cia_info(app, lay, ee, ee_len);
 	rc = rc == 0 ? build_od(app, lay) : rc;
 	rc = rc == 0 ? build_aod(app, lay) : rc;

@@ -466,8 +466,27 @@ void vcard_set_fault(struct vcard *card, const struct vcard_fault *fault)
 {
 	card->fault = *fault;
 	card->fault_left = fault->kind == VCARD_FAULT_NONE ? 0 : (fault->count == 0 ? 1 : fault->count);
-	if (fault->kind == VCARD_FAULT_NONE)
+	if (fault->kind == VCARD_FAULT_NONE) {
 		card->get_response_loop = false;
+		card->trickle_every = 0;
+	}
+	if (fault->kind == VCARD_FAULT_TRICKLE) {
+		card->trickle_every = fault->size == 0 ? 1 : (unsigned)fault->size;
+		card->trickle_count = 0;
+		card->fault_left = 0; /* a mode, not a one-shot fault */
+	}
+}
+
+/* 61 00 to everything; each N-th GET RESPONSE hands out one byte. */
+static size_t trickle(struct vcard *card, const uint8_t *cmd, size_t cmd_len, uint8_t *resp)
+{
+	bool get_response = cmd_len >= 2 && cmd[0] == HPKI_CLA_ISO && cmd[1] == HPKI_INS_GET_RESPONSE;
+
+	if (get_response && ++card->trickle_count % card->trickle_every == 0) {
+		resp[0] = 0x00;
+		return put_sw(resp, 1, 0x6100);
+	}
+	return put_sw(resp, 0, 0x6100);
 }
 
 static enum vcard_fault_kind take_fault(struct vcard *card)
@@ -532,6 +551,11 @@ size_t vcard_process_apdu(struct vcard *card, const uint8_t *cmd, size_t cmd_len
 	size_t len;
 
 	count_command(card, cmd, cmd_len);
+	if (card->trickle_every > 0) {
+		len = trickle(card, cmd, cmd_len, resp);
+		card->stats.bytes_out += len;
+		return len;
+	}
 	switch (fault) {
 	case VCARD_FAULT_MUTE:
 		len = 0;

@@ -79,6 +79,7 @@ static void cmd_fault(char **w, size_t n, char *reply, size_t size, struct vcard
 		{ "oversize", VCARD_FAULT_OVERSIZE, true },
 		{ "get-response-loop", VCARD_FAULT_GET_RESPONSE_LOOP, false },
 		{ "mute", VCARD_FAULT_MUTE, false },
+		{ "trickle", VCARD_FAULT_TRICKLE, true },
 		{ "none", VCARD_FAULT_NONE, false },
 	};
 	struct vcard_fault fault = { .kind = VCARD_FAULT_NONE };
@@ -89,7 +90,7 @@ static void cmd_fault(char **w, size_t n, char *reply, size_t size, struct vcard
 		if (n >= 2 && !strcmp(w[1], kinds[i].name))
 			break;
 	if (i == sizeof kinds / sizeof kinds[0]) {
-		reply_set(reply, size, "error: fault sw|truncate|garbage|oversize|get-response-loop|mute|none");
+		reply_set(reply, size, "error: fault sw|truncate|garbage|oversize|get-response-loop|mute|trickle|none");
 		return;
 	}
 	fault.kind = kinds[i].kind;

@@ -444,6 +444,7 @@ static void usage(FILE *out)
 		"  --iso-signature no|yes               jma-2019: MSE + ISO PSO as well\n"
 		"  --auth-pin PIN        authentication PIN (default 1234)\n"
 		"  --sign-pin PIN        signature PIN (default 5678)\n"
+		"  --ca-shares-key-id    EF.CD gives the issuing CA certificate the key's iD\n"
 		"  --control PATH        control socket (default $HPKI_VCARD_CONTROL)\n"
 		"  --start-removed       wait for the control command 'insert'\n"
 		"  -v, --verbose         log events (twice: APDUs too) to stderr\n"
@@ -519,7 +520,7 @@ static bool parse_port(const char *text, unsigned *port)
 }
 
 enum { OPT_HOST = 256, OPT_PORT, OPT_PROFILE, OPT_HOLDER, OPT_DATA, OPT_STATE, OPT_APPS, OPT_NO_EXT,
-       OPT_NO_CHAIN, OPT_SWITCH, OPT_CONTROL, OPT_REMOVED, OPT_AUTH_PIN, OPT_SIGN_PIN, OPT_HELP };
+       OPT_NO_CHAIN, OPT_SWITCH, OPT_CONTROL, OPT_REMOVED, OPT_AUTH_PIN, OPT_SIGN_PIN, OPT_CA_ID, OPT_HELP };
 
 static const struct option long_options[] = {
 	{ "host", required_argument, NULL, OPT_HOST },
@@ -547,6 +548,7 @@ static const struct option long_options[] = {
 	{ "start-removed", no_argument, NULL, OPT_REMOVED },
 	{ "auth-pin", required_argument, NULL, OPT_AUTH_PIN },
 	{ "sign-pin", required_argument, NULL, OPT_SIGN_PIN },
+	{ "ca-shares-key-id", no_argument, NULL, OPT_CA_ID },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -573,6 +575,7 @@ static int apply_option(int c, const char *arg, const char *name, struct vcard_c
 	case OPT_REMOVED: opt->start_removed = true; break;
 	case OPT_AUTH_PIN: cfg->auth_pin = arg; break;
 	case OPT_SIGN_PIN: cfg->sign_pin = arg; break;
+	case OPT_CA_ID: cfg->ca_shares_key_id = true; break;
 	case 'v': vcard_verbosity++; break;
 	case OPT_HELP: usage(stdout); return 1;
 	default: usage(stderr); return 2;

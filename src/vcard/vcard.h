@@ -69,6 +69,7 @@ struct vcard_config {
 	const char *auth_pin;    /* default "1234" */
 	const char *sign_pin;    /* default "5678" */
 	struct vcard_quirks quirks; /* all zero: today's behaviour */
+	bool ca_shares_key_id;   /* EF.CD gives the issuing CA certificate the key's iD (a test of CKA_ID uniqueness) */
 };
 
 /* The strictest plausible choice of every quirk, plus no chaining and 61xx answers:
@@ -101,6 +102,10 @@ enum vcard_fault_kind {
 	VCARD_FAULT_OVERSIZE,      /* real data followed by `size` extra bytes, then the SW */
 	VCARD_FAULT_GET_RESPONSE_LOOP, /* 61FF forever, for every following GET RESPONSE too */
 	VCARD_FAULT_MUTE,          /* no answer at all: the card disappears (vpcd sees EOF) */
+	/* "slow and looping" (issue 8 §3): every command answers 61 00 without data, and
+	 * only every `size`-th GET RESPONSE brings one byte (61 00 again); combine with
+	 * "delay MS". Lasts until "fault none". */
+	VCARD_FAULT_TRICKLE,
 };
 
 struct vcard_fault {

@@ -837,12 +837,12 @@ static void test_one_byte_response(void **state)
 	enumerate_fails_with(HPKI_CARD_BAD_RESPONSE);
 }
 
+/* 61xx answered by 61xx without data: a stalling card, given up at once (issue 8 §3). */
 static void test_get_response_loop(void **state)
 {
 	(void)state;
 	expect(SELECT_SIG, "61 FF");
-	for (int i = 0; i < HPKI_APDU_MAX_GET_RESPONSE_ROUNDS; i++)
-		expect("00 C0 00 00 FF", "61 FF");
+	expect("00 C0 00 00 FF", "61 FF");
 	enumerate_fails_with(HPKI_CARD_BAD_RESPONSE);
 }
 

@@ -233,6 +233,24 @@ static void test_faults(void **state)
 	vcard_reset(card);
 	assert_int_equal(send_hex(card, "00 C0 00 00 FF"), HPKI_SW_CONDITIONS_NOT_SATISFIED);
 
+	/* Slow and looping (issue 8 §3): 61 00 without data; one byte per 3rd GET
+	 * RESPONSE; a mode that outlives resets until "fault none". */
+	fault = (struct vcard_fault){ .kind = VCARD_FAULT_TRICKLE, .size = 3 };
+	vcard_set_fault(card, &fault);
+	assert_int_equal(select_aid(card, aid_sig, 16, 0x00), 0x6100);
+	assert_int_equal(ex.len, 0);
+	assert_int_equal(send_hex(card, "00 C0 00 00 00"), 0x6100);
+	assert_int_equal(ex.len, 0);
+	assert_int_equal(send_hex(card, "00 C0 00 00 00"), 0x6100);
+	assert_int_equal(ex.len, 0);
+	assert_int_equal(send_hex(card, "00 C0 00 00 00"), 0x6100);
+	assert_int_equal(ex.len, 1);
+	vcard_reset(card);
+	assert_int_equal(select_aid(card, aid_sig, 16, 0x0C), 0x6100);
+	fault = (struct vcard_fault){ .kind = VCARD_FAULT_NONE };
+	vcard_set_fault(card, &fault);
+	assert_int_equal(select_aid(card, aid_sig, 16, 0x0C), HPKI_SW_OK);
+
 	/* Clearing a pending fault. */
 	fault = (struct vcard_fault){ .kind = VCARD_FAULT_STATUS_WORD, .sw = 0x6581, .count = 5 };
 	vcard_set_fault(card, &fault);
