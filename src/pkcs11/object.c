@@ -278,8 +278,10 @@ static int end_entity_index(const struct hpki_app *app)
  */
 #define HPKI_LABEL_EE_CERTIFICATE "HPKI END ENTITY CERTIFICATE"
 #define HPKI_LABEL_PRIVATE_KEY "Private key of HPKI"
-/* Not in table 3 (G31 lists no public-key object): named after the private key. */
-#define HPKI_LABEL_PUBLIC_KEY "Public key of HPKI"
+/* Not in table 3 (G31 lists no public-key object): the public key carries its private
+ * key's label, so that applications pairing the two by label (GnuTLS p11tool finds
+ * the public key from the private key's URI) find it. */
+#define HPKI_LABEL_PUBLIC_KEY HPKI_LABEL_PRIVATE_KEY
 #define HPKI_LABEL_MHLW_CA "MHLW CA CERTIFICATE"
 #define HPKI_LABEL_ROOT_CA "HPKI ROOT CA CERTIFICATE"
 #define HPKI_LABEL_CA "HPKI CA CERTIFICATE"

@@ -162,8 +162,8 @@ run_case() {
 	echo "-- status page:"
 	grep -E 'Protocol|Cipher is|Peer signature|Peer signing|Client certificate|subject=|issuer=' \
 		"$dir/page.html" | head -n 12
-	check "$name: s_server verified the holder's certificate (depth=0 ... CN = $EE_LABEL)" \
-		grep -q "depth=0 .*CN = $EE_LABEL" "$dir/s_server.log"
+	check "$name: s_server verified the holder's certificate (depth=0 ... CN = $HOLDER_CN)" \
+		grep -q "depth=0 .*CN = $HOLDER_CN" "$dir/s_server.log"
 	check "$name: status page shows the client certificate" grep -q "Client certificate" "$dir/page.html"
 	sed 's/<[^>]*>//g' "$dir/page.html" | sed -n '/Client certificate/,$p' |
 		sed -n '/-----BEGIN CERTIFICATE-----/,/-----END CERTIFICATE-----/p' >"$dir/client.pem"

@@ -31,7 +31,7 @@ cd "$WORK" || exit 1
 P11TOOL=(step 60 p11tool --provider "$MODULE")
 
 verifies_per_app() {
-	awk '/apdu: > .* 00 A4 04 0C 10 E8 28 BD 08 0F/ { app = ($0 ~ /00 00 00 00 00 02/) ? "auth" : "sign" }
+	awk '/apdu: > .* 00 A4 04 0[0C] 10 E8 28 BD 08 0F/ { app = ($0 ~ /00 00 00 00 00 02/) ? "auth" : "sign" }
 	     /apdu: > .* 00 20 00 [0-9A-F][0-9A-F] [0-9A-F][0-9A-F] \*\*/ { n[app]++ }
 	     END { printf "auth=%d sign=%d\n", n["auth"], n["sign"] }' "$1"
 }
@@ -49,8 +49,8 @@ done
 check "--list-token-urls gives two distinct URIs" test "$(sort -u urls.out | grep -c '^pkcs11:')" = 2
 
 for which in auth sign; do
-	if [ "$which" = auth ]; then tok=$AUTH_TOKEN; crt=auth.crt.pem; ca="TEST-HPKI-01-AuthCA-forAuthentication-forIndividual"
-	else tok=$SIGN_TOKEN; crt=sig.crt.pem; ca="TEST-HPKI-01-SignCA-forNonRepudiation"; fi
+	if [ "$which" = auth ]; then tok=$AUTH_TOKEN; crt=auth.crt.pem
+	else tok=$SIGN_TOKEN; crt=sig.crt.pem; fi
 	turi="pkcs11:token=$(uri_enc "$tok")"
 	echo "== p11tool --list-all-certs '$turi' (no PIN)"
 	: >"$HPKI_PKCS11_DEBUG_FILE"
@@ -60,8 +60,8 @@ for which in auth sign; do
 	check "--list-all-certs exits 0 (rc=$rc)" test "$rc" = 0
 	check "the holder's certificate is listed (object=$(uri_enc "$EE_LABEL");type=cert)" \
 		grep -q "token=$(uri_enc "$tok");id=%0[12];object=$(uri_enc "$EE_LABEL");type=cert" certs-$which.out
-	check "the issuing CA '$ca' is listed" grep -q "object=$ca;type=cert" certs-$which.out
-	check "the root CA is listed" grep -q "object=$(uri_enc "TEST MHLW HPKI Root CA V2");type=cert" certs-$which.out
+	check "the issuing CA ('$CA_LABEL') is listed" grep -q "object=$(uri_enc "$CA_LABEL");type=cert" certs-$which.out
+	check "the root CA is listed" grep -q "object=$(uri_enc "$ROOT_LABEL");type=cert" certs-$which.out
 	check "no PIN was sent to the card ($(verifies_per_app "$HPKI_PKCS11_DEBUG_FILE"))" \
 		test "$(verifies_per_app "$HPKI_PKCS11_DEBUG_FILE")" = "auth=0 sign=0"
 	"${P11TOOL[@]}" --export "$turi;object=$(uri_enc "$EE_LABEL");type=cert" </dev/null >ee-$which.pem 2>/dev/null
@@ -79,8 +79,8 @@ for which in auth sign; do
 	rc=$?
 	grep -E 'URL:|Flags:' keys-$which.out
 	check "--list-privkeys exits 0 (rc=$rc)" test "$rc" = 0
-	check "one RSA-2048 private key labelled '$EE_LABEL', CKA_PRIVATE, sensitive" sh -c \
-		"grep -q 'Type: Private key (RSA-2048)' keys-$which.out && grep -q 'Label: $EE_LABEL' keys-$which.out && grep -q 'Flags: CKA_PRIVATE;.*CKA_SENSITIVE' keys-$which.out && test \$(grep -c 'type=private' keys-$which.out) = 1"
+	check "one RSA-2048 private key labelled '$KEY_LABEL', CKA_PRIVATE, sensitive" sh -c \
+		"grep -q 'Type: Private key (RSA-2048)' keys-$which.out && grep -q 'Label: $KEY_LABEL' keys-$which.out && grep -q 'Flags: CKA_PRIVATE;.*CKA_SENSITIVE' keys-$which.out && test \$(grep -c 'type=private' keys-$which.out) = 1"
 
 	for params in "" RSA-PSS; do
 		echo "== p11tool --login --test-sign ${params:+--sign-params $params }'$uri'"

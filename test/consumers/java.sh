@@ -69,7 +69,7 @@ step 60 jarsigner -verify -verbose -certs referral-signed.jar >jarverify.out 2>&
 rc=$?
 grep -E 'Signed by|jar verified' jarverify.out
 check "jarsigner -verify: 'jar verified.' (rc=$rc)" grep -q '^jar verified\.' jarverify.out
-check "...signed by the holder (CN=$EE_LABEL)" grep -q "Signed by \".*CN=$EE_LABEL" jarverify.out
+check "...signed by the holder (CN=$HOLDER_CN)" grep -q "Signed by \".*CN=$HOLDER_CN" jarverify.out
 # The signature block is CMS: check it against the test root with OpenSSL too.
 mkdir -p x && (cd x && jar xf ../referral-signed.jar META-INF)
 OPENSSL_CONF=/dev/null openssl cms -verify -inform DER -in x/META-INF/*.RSA -content x/META-INF/*.SF -binary \

@@ -24,15 +24,20 @@ AUTH_MODULE=$(dirname "$MODULE")/hpki-auth-pkcs11.so
 SIGN_MODULE=$(dirname "$MODULE")/hpki-sig-pkcs11.so
 PKI=$TOP/test/pki
 # The default holder of the test PKI ("doctor", test/pki/README.md): token labels are
-# "HPKI Auth " / "HPKI Sign " + the certificate's CN; object labels are the CN.
-EE_LABEL="TEST Taro Yamada"
-AUTH_TOKEN="HPKI Auth $EE_LABEL"
-SIGN_TOKEN="HPKI Sign $EE_LABEL"
+# "HPKI Auth " / "HPKI Sign " + the certificate's CN; object labels are those of JAHIS
+# G31 table 3 (pkcs11-spec/README.md).
+HOLDER_CN="TEST Taro Yamada"
+EE_LABEL="HPKI END ENTITY CERTIFICATE"
+KEY_LABEL="Private key of HPKI"
+ROOT_LABEL="MHLW CA CERTIFICATE"
+CA_LABEL="HPKI CA CERTIFICATE"
+AUTH_TOKEN="HPKI Auth $HOLDER_CN"
+SIGN_TOKEN="HPKI Sign $HOLDER_CN"
 AUTH_PIN=1234
 SIGN_PIN=5678
 uri_enc() { printf '%s' "$1" | sed 's/%/%25/g; s/ /%20/g; s/;/%3B/g; s/:/%3A/g'; }
-AUTH_URI="pkcs11:token=$(uri_enc "$AUTH_TOKEN");object=$(uri_enc "$EE_LABEL");type=private"
-SIGN_URI="pkcs11:token=$(uri_enc "$SIGN_TOKEN");object=$(uri_enc "$EE_LABEL");type=private"
+AUTH_URI="pkcs11:token=$(uri_enc "$AUTH_TOKEN");object=$(uri_enc "$KEY_LABEL");type=private"
+SIGN_URI="pkcs11:token=$(uri_enc "$SIGN_TOKEN");object=$(uri_enc "$KEY_LABEL");type=private"
 
 passed=0 failed=0
 pass() { passed=$((passed + 1)); echo "PASS: $*"; }

@@ -36,7 +36,7 @@ card_stat() {
 # attributed to the application selected last by AID.
 verify_per_app() {
 	awk -v a="$AUTH_AID_TAIL" -v s="$SIGN_AID_TAIL" '
-		/apdu: > .* 00 A4 04 0C 10 E8 28 BD 08 0F/ {
+		/apdu: > .* 00 A4 04 0[0C] 10 E8 28 BD 08 0F/ {
 			app = "?"
 			if (index($0, "00 00 00 00 " a) > 0) app = "auth"
 			if (index($0, "00 00 00 00 " s) > 0) app = "sign"

@@ -59,11 +59,11 @@ nick_line() { grep -qE "^$(printf '%s' "$1" | sed 's/[][().*]/\\&/g') +$2 *\$" "
 check "authentication certificate '$AUTH_TOKEN:$EE_LABEL' is a user cert (u,u,u)" nick_line "$AUTH_TOKEN:$EE_LABEL" 'u,u,u'
 check "signature certificate '$SIGN_TOKEN:$EE_LABEL' is a user cert (u,u,u)" nick_line "$SIGN_TOKEN:$EE_LABEL" 'u,u,u'
 check "root CA certificate listed from the card, no trust (,,)" \
-	nick_line "$AUTH_TOKEN:TEST MHLW HPKI Root CA V2" ',,'
+	nick_line "$AUTH_TOKEN:$ROOT_LABEL" ',,'
 check "authentication CA certificate listed from the card" \
-	grep -q "^$AUTH_TOKEN:TEST-HPKI-01-AuthCA-forAuthentication-forIndividual " "$WORK/L.out"
+	grep -q "^$AUTH_TOKEN:$CA_LABEL " "$WORK/L.out"
 check "signature CA certificate listed from the card" \
-	grep -q "^$SIGN_TOKEN:TEST-HPKI-01-SignCA-forNonRepudiation " "$WORK/L.out"
+	grep -q "^$SIGN_TOKEN:$CA_LABEL " "$WORK/L.out"
 check "listing needed no PIN: no VERIFY with a PIN reached the card (verify_pin=$(card_stat verify_pin))" \
 	test "$(card_stat verify_pin)" = 0
 
@@ -89,8 +89,8 @@ keys() { # token pinfile key-id
 	rc=$?
 	cat "$WORK/K.out"
 	check "certutil -K -h '$1' exits 0 (rc=$rc)" test "$rc" = 0
-	check "an RSA private key with CKA_ID $3 labelled '$EE_LABEL'" \
-		grep -qE "^< *0> rsa +$3 +$EE_LABEL\$" "$WORK/K.out"
+	check "an RSA private key with CKA_ID $3 labelled '$KEY_LABEL'" \
+		grep -qE "^< *0> rsa +$3 +$KEY_LABEL\$" "$WORK/K.out"
 }
 keys "$AUTH_TOKEN" "$WORK/auth.pin" 02
 per_app=$(verify_per_app "$HPKI_PKCS11_DEBUG_FILE")

@@ -41,7 +41,7 @@ export HPKI_PKCS11_DEBUG=3 HPKI_PKCS11_DEBUG_FILE=$WORK/module.log
 cd "$WORK" || exit 1
 
 verifies_per_app() {
-	awk '/apdu: > .* 00 A4 04 0C 10 E8 28 BD 08 0F/ { app = ($0 ~ /00 00 00 00 00 02/) ? "auth" : "sign" }
+	awk '/apdu: > .* 00 A4 04 0[0C] 10 E8 28 BD 08 0F/ { app = ($0 ~ /00 00 00 00 00 02/) ? "auth" : "sign" }
 	     /apdu: > .* 00 20 00 [0-9A-F][0-9A-F] [0-9A-F][0-9A-F] \*\*/ { n[app]++ }
 	     END { printf "auth=%d sign=%d\n", n["auth"], n["sign"] }' "$1"
 }
@@ -58,13 +58,13 @@ step 30 ssh-keygen -D "$MODULE" </dev/null >keygen.out 2>keygen.err
 rc=$?
 cut -c1-40,372- keygen.out
 check "ssh-keygen -D exits 0 (rc=$rc)" test "$rc" = 0
-check "its first key is the authentication key ($auth_fp), labelled '$EE_LABEL'" \
-	test "$(head -n1 keygen.out)" = "ssh-rsa $auth_blob $EE_LABEL"
+check "its first key is the authentication key ($auth_fp), labelled '$KEY_LABEL'" \
+	test "$(head -n1 keygen.out)" = "ssh-rsa $auth_blob $KEY_LABEL"
 check "no PIN was asked or sent ($(verifies_per_app "$HPKI_PKCS11_DEBUG_FILE"))" \
 	test "$(verifies_per_app "$HPKI_PKCS11_DEBUG_FILE")" = "auth=0 sign=0"
 step 30 ssh-keygen -D "$AUTH_MODULE" </dev/null >keygen-auth.out 2>&1
 check "ssh-keygen -D hpki-auth-pkcs11.so: the authentication key first, no signature key" \
-	test "$(head -n1 keygen-auth.out | cut -d' ' -f2)" = "$auth_blob" -a "$(grep -c "$EE_LABEL\$" keygen-auth.out)" = 1
+	test "$(head -n1 keygen-auth.out | cut -d' ' -f2)" = "$auth_blob" -a "$(grep -c "$KEY_LABEL\$" keygen-auth.out)" = 1
 
 echo "== sshd on 127.0.0.1"
 made_run_sshd=

@@ -69,7 +69,7 @@ verify_cms() { # file
 		-CAfile "$PKI/ca/root.pem" -out /dev/null
 }
 verifies_per_app() { # the module log's VERIFY-with-PIN APDUs, by the application selected last
-	awk '/apdu: > .* 00 A4 04 0C 10 E8 28 BD 08 0F/ { app = ($0 ~ /00 00 00 00 00 02/) ? "auth" : "sign" }
+	awk '/apdu: > .* 00 A4 04 0[0C] 10 E8 28 BD 08 0F/ { app = ($0 ~ /00 00 00 00 00 02/) ? "auth" : "sign" }
 	     /apdu: > .* 00 20 00 [0-9A-F][0-9A-F] [0-9A-F][0-9A-F] \*\*/ { n[app]++ }
 	     END { printf "auth=%d sign=%d\n", n["auth"], n["sign"] }' "$1"
 }

@@ -11,7 +11,7 @@
 #      certificates, and answers only the first password request with -nss-pwd; the
 #      second token's request counts as a wrong password ("Password was not accepted
 #      to open the NSS database", rc 2). Checked below, so a change in pdfsig shows up.
-#   3. pdfsig -add-signature -nick "HPKI Application:TEST Taro Yamada" -nss-pwd PIN
+#   3. pdfsig -add-signature -nick "HPKI Application:HPKI END ENTITY CERTIFICATE" -nss-pwd PIN
 #      -kpw PIN: -nss-pwd logs in to the token, -kpw answers the context-specific
 #      login that the key's CKA_ALWAYS_AUTHENTICATE asks for before each signature.
 #      pdfsig must exit 0: a crash at exit (C_Finalize from NSS_Shutdown in an atexit
@@ -97,7 +97,7 @@ cat "$WORK/verify.out"
 check "pdfsig (verify) exits 0 (rc=$rc)" test "$rc" = 0
 check "Signature is Valid" grep -q "Signature Validation: Signature is Valid." "$WORK/verify.out"
 check "Certificate is Trusted" grep -q "Certificate Validation: Certificate is Trusted." "$WORK/verify.out"
-check "signer is 'TEST Taro Yamada'" grep -q "Signer Certificate Common Name: $EE_LABEL\$" "$WORK/verify.out"
+check "signer is 'TEST Taro Yamada'" grep -q "Signer Certificate Common Name: $HOLDER_CN\$" "$WORK/verify.out"
 check "whole document signed" grep -q "Total document signed" "$WORK/verify.out"
 
 echo "== the signer certificate is the signature certificate (openssl cms)"
