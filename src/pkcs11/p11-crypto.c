@@ -96,8 +96,10 @@ static CK_RV sign_on_card(struct hpki_session *session, struct hpki_token *token
 		*pulSignatureLen = (CK_ULONG)expected;
 		return CKR_BUFFER_TOO_SMALL;
 	}
-	/* CKA_ALWAYS_AUTHENTICATE: no signature without a fresh context-specific login. */
-	if (session->sign_needs_context_login && !session->sign_context_login_done) {
+	/* CKA_ALWAYS_AUTHENTICATE: no signature without a fresh context-specific login,
+	 * or the unused VERIFY of a C_Login(CKU_USER) made for it (G31 A.4 flow). */
+	if (session->sign_needs_context_login && !session->sign_context_login_done &&
+	    !hpki_token_take_user_login_consent(token)) {
 		hpki_error("C_Sign: key needs CKU_CONTEXT_SPECIFIC login first; nothing sent");
 		rv = CKR_USER_NOT_LOGGED_IN;
 	} else {

@@ -159,6 +159,7 @@ CK_RV C_Logout(CK_SESSION_HANDLE hSession)
 		/* Software state only: a card-level logout would also log out other
 		 * processes sharing the card (consumer-expectations §2.2). */
 		token->logged_in = false;
+		token->user_login_consent = false;
 		hpki_session_end_sign(session);
 	}
 	hpki_leave();

@@ -62,8 +62,10 @@ static void logout_if_last(CK_SLOT_ID slot)
 	if (hpki_sessions_on_slot(slot, false) > 0)
 		return;
 	r = hpki_slot_reader(slot, &role_index);
-	if (r != NULL && r->tokens[role_index] != NULL)
+	if (r != NULL && r->tokens[role_index] != NULL) {
 		r->tokens[role_index]->logged_in = false;
+		r->tokens[role_index]->user_login_consent = false;
+	}
 }
 
 void hpki_sessions_free_all(void)

@@ -214,6 +214,17 @@ void hpki_token_forget_login(struct hpki_token *token)
 	if (token->logged_in)
 		hpki_info("token '%.32s': login lost on the card", (const char *)token->info.label);
 	token->logged_in = false;
+	token->user_login_consent = false;
+}
+
+bool hpki_token_take_user_login_consent(struct hpki_token *token)
+{
+	bool consent = token->logged_in && token->user_login_consent;
+
+	token->user_login_consent = false;
+	if (consent)
+		hpki_info("C_Sign: the VERIFY of C_Login(CKU_USER) is this signature's consent");
+	return consent;
 }
 
 /* A card reset by another process wipes every application's security state. */
@@ -382,8 +393,10 @@ CK_RV hpki_token_login(struct hpki_token *token, CK_USER_TYPE user, const CK_UTF
 		token->pin_tries = HPKI_PIN_MAX_TRIES;
 	rv = hpki_rv_from_card(status, user == CKU_CONTEXT_SPECIFIC ? "C_Login(CKU_CONTEXT_SPECIFIC)"
 								    : "C_Login(CKU_USER)");
-	if (rv == CKR_OK && user == CKU_USER)
+	if (rv == CKR_OK && user == CKU_USER) {
 		token->logged_in = true;
+		token->user_login_consent = token->always_authenticate;
+	}
 	return rv;
 }
 
@@ -392,6 +405,8 @@ CK_RV hpki_token_sign(struct hpki_token *token, enum hpki_sign_input kind, const
 {
 	enum hpki_card_status status;
 
+	/* Any signature uses up the card's verification on a userConsent key. */
+	token->user_login_consent = false;
 	status = hpki_card_sign(&token->reader->card, token->app, kind, input, input_len, signature, signature_len);
 	note_card_reset(token);
 	note_application_selected(token);

@@ -42,6 +42,11 @@ struct hpki_token {
 	struct hpki_key_caps caps;
 	bool always_authenticate;   /* userConsent: PIN before every signature (G31 B.4.5) */
 	bool logged_in;             /* CKU_USER, for every session of this token (PKCS#11 2.40 §5.6) */
+	/* userConsent keys: the VERIFY of a C_Login(CKU_USER) not yet used by a signature.
+	 * Software written from JAHIS G31 A.4 and the MEDIS sample logs in, signs and logs
+	 * out per signature without a context-specific login; that fresh VERIFY is the
+	 * consent the card asks for (card-fidelity §1.3, §5). */
+	bool user_login_consent;
 	int pin_tries;              /* last known; -1 unknown */
 	bool pin_locked;
 	double pin_checked_at;
@@ -72,6 +77,9 @@ CK_RV hpki_token_info(struct hpki_token *token, bool context_login_pending, CK_T
 struct hpki_object *hpki_token_object(struct hpki_token *token, CK_OBJECT_HANDLE handle);
 /* Marks the token logged out (card reset, state lost); sessions follow. */
 void hpki_token_forget_login(struct hpki_token *token);
+/* Uses up the consent of a fresh C_Login(CKU_USER) on a userConsent key: true once
+ * per such login, for the next signature. */
+bool hpki_token_take_user_login_consent(struct hpki_token *token);
 /* Refreshes login truth for tokens that keep a card-side login (no userConsent).
  * context_login_pending: a session of this token is between a context-specific
  * login and its signature (the session layer knows; the card must not be touched). */

@@ -369,8 +369,18 @@ static void test_signature_key_needs_a_fresh_context_login_every_time(void **sta
 	assert_int_equal(login(&t, CKU_USER, t.pin), CKR_OK);
 	/* Context login outside a signing operation is refused. */
 	assert_int_equal(login(&t, CKU_CONTEXT_SPECIFIC, t.pin), CKR_OPERATION_NOT_INITIALIZED);
+	/* The VERIFY of C_Login(CKU_USER) is the consent for one signature (the G31 A.4
+	 * flow: login, sign, logout), with no further VERIFY... */
+	verifies = vcard_stat("verify_pin");
+	assert_int_equal(p11->C_SignInit(t.session, &mech, t.key), CKR_OK);
+	assert_int_equal(p11->C_Sign(t.session, (CK_BYTE_PTR)message, sizeof message, sig, &sig_len), CKR_OK);
+	assert_int_equal(vcard_stat("verify_pin"), verifies);
+	assert_true(openssl_verifies(t.cert_key, EVP_sha256(), RSA_PKCS1_PADDING, 0, message, sizeof message, sig,
+				     sig_len));
+	/* ...and for one only: the next one without a context login reaches no card. */
 	pso = vcard_stat("ins_2A");
 	assert_int_equal(p11->C_SignInit(t.session, &mech, t.key), CKR_OK);
+	sig_len = sizeof sig;
 	assert_int_equal(p11->C_Sign(t.session, (CK_BYTE_PTR)message, sizeof message, sig, &sig_len),
 			 CKR_USER_NOT_LOGGED_IN);
 	assert_int_equal(vcard_stat("ins_2A"), pso); /* nothing reached the card */
