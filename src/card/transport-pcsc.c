@@ -379,6 +379,13 @@ static enum hpki_io_status pcsc_reconnect(struct hpki_connection *conn)
 			"SCardReconnect");
 }
 
+static enum hpki_io_status pcsc_reset_card(struct hpki_connection *conn)
+{
+	return map_pcsc(SCardReconnect(conn->handle, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1,
+				       SCARD_RESET_CARD, &conn->protocol),
+			"SCardReconnect(RESET)");
+}
+
 static void pcsc_disconnect(struct hpki_connection *conn)
 {
 	if (conn == NULL)
@@ -423,6 +430,7 @@ const struct hpki_transport_ops hpki_transport_pcsc = {
 	.connect = pcsc_connect,
 	.reconnect = pcsc_reconnect,
 	.disconnect = pcsc_disconnect,
+	.reset_card = pcsc_reset_card,
 	.begin = pcsc_begin,
 	.end = pcsc_end,
 	.transmit = pcsc_transmit,

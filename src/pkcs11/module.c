@@ -11,9 +11,11 @@
 #include <openssl/crypto.h>
 
 #include "log.h"
+#include "pin-guard.h"
 #include "session.h"
 #include "settings.h"
 #include "slot.h"
+#include "watchdog.h"
 
 struct hpki_module hpki_module;
 
@@ -74,6 +76,11 @@ static void forget_parent_state(void)
 	hpki_slots_forget();
 }
 
+static bool watchdog_lock(void)
+{
+	return hpki_enter() == CKR_OK;
+}
+
 CK_RV hpki_module_initialize(const CK_C_INITIALIZE_ARGS *args)
 {
 	bool use_app_mutex;
@@ -107,6 +114,11 @@ CK_RV hpki_module_initialize(const CK_C_INITIALIZE_ARGS *args)
 	memset(&hpki_module, 0, sizeof hpki_module);
 	hpki_module.pid = getpid();
 	hpki_settings_load();
+	/* The watchdog bounds a held PC/SC transaction (token.c); an application that
+	 * forbids threads gets the bound checked at its next call instead. */
+	hpki_watchdog_init(watchdog_lock, hpki_leave,
+			   args == NULL || !(args->flags & CKF_LIBRARY_CANT_CREATE_OS_THREADS));
+	(void)hpki_pin_guard_start();
 	/* Sessions die with their card: the slot layer reports each removal upwards
 	 * through this callback, so it never calls into the session layer itself. */
 	hpki_slots_init(&hpki_transport_pcsc, hpki_session_close_slot);
@@ -124,6 +136,8 @@ CK_RV hpki_module_finalize(void)
 		pthread_mutex_unlock(&init_lock);
 		return CKR_CRYPTOKI_NOT_INITIALIZED;
 	}
+	/* Before the global lock: the watchdog thread may be waiting for it. */
+	hpki_watchdog_stop();
 	lock_global();
 	hpki_module.initialized = false;
 	/* Wake C_WaitForSlotEvent; it returns CKR_CRYPTOKI_NOT_INITIALIZED (PKCS#11 2.40 §5.5). */
@@ -135,6 +149,7 @@ CK_RV hpki_module_finalize(void)
 	}
 	hpki_sessions_free_all();
 	hpki_slots_free();
+	hpki_pin_guard_stop();
 	unlock_global();
 	if (app_mutex != NULL) {
 		app_locking.DestroyMutex(app_mutex);
