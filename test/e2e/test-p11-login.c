@@ -483,6 +483,34 @@ static void test_a_process_that_did_not_log_in_ends_nothing(void **state)
 	}
 }
 
+/* A card swapped while logged in: the login ended with the old card, and the new
+ * card (maybe another doctor's, verified by another program) is not reset. Another
+ * program's connection to the new card would see SCARD_W_RESET_CARD if it were. */
+static void test_no_reset_of_a_card_swapped_in(void **state)
+{
+	struct tok a;
+	CK_SESSION_INFO info;
+	SCARDCONTEXT ctx;
+	SCARDHANDLE card;
+	DWORD protocol, readers_len = 1024;
+	char readers[1024];
+
+	open_tok(&a, APP_AUTH);
+	assert_int_equal(login(&a, CKU_USER, a.pin), CKR_OK);
+	assert_int_equal(vcard_ctl(NULL, 0, "swap %s", "doctor"), 0);
+	usleep(1500000); /* pcscd sees the new card */
+	assert_int_equal(SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &ctx), SCARD_S_SUCCESS);
+	assert_int_equal(SCardListReaders(ctx, NULL, readers, &readers_len), SCARD_S_SUCCESS);
+	assert_int_equal(SCardConnect(ctx, readers, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T1, &card, &protocol),
+			 SCARD_S_SUCCESS);
+	/* The module notices the swap and drops the old card's login. */
+	assert_int_not_equal(p11->C_GetSessionInfo(a.session, &info), CKR_OK);
+	assert_int_equal(SCardBeginTransaction(card), SCARD_S_SUCCESS);
+	SCardEndTransaction(card, SCARD_LEAVE_CARD);
+	SCardDisconnect(card, SCARD_LEAVE_CARD);
+	SCardReleaseContext(ctx);
+}
+
 /* One process signs with the signature key in a loop; another polls C_GetTokenInfo on
  * both slots as fast as it can. Every signature works; no try is lost. */
 static void test_signing_survives_a_polling_process(void **state)
@@ -606,6 +634,7 @@ int main(void)
 		T(test_logout_ends_every_sessions_sign_operation),
 		T(test_logout_and_finalize_end_the_card_login),
 		T(test_a_process_that_did_not_log_in_ends_nothing),
+		T(test_no_reset_of_a_card_swapped_in),
 		T(test_signing_survives_a_polling_process),
 		T(test_held_transaction_is_bounded),
 		T(test_process_starting_on_a_locked_pin),
