@@ -94,8 +94,8 @@ static enum hpki_card_status verify_pin_op(struct hpki_card *card, void *arg)
 	return st;
 }
 
-enum hpki_card_status hpki_card_verify_pin(struct hpki_card *card, size_t app, const uint8_t *pin, size_t pin_len,
-					   int *tries_left)
+static enum hpki_card_status verify_pin(struct hpki_card *card, size_t app, const uint8_t *pin, size_t pin_len,
+				       int *tries_left, bool hold)
 {
 	struct pin_op op = { .app = app, .pin = pin, .pin_len = pin_len, .tries_left = -1 };
 	enum hpki_card_status st;
@@ -104,7 +104,20 @@ enum hpki_card_status hpki_card_verify_pin(struct hpki_card *card, size_t app, c
 		return HPKI_CARD_DATA_INVALID;
 	if (pin == NULL || pin_len == 0 || pin_len > HPKI_APDU_SHORT_MAX_NC)
 		return HPKI_CARD_DATA_INVALID;
-	st = hpki_card_run_in_transaction(card, verify_pin_op, &op, false);
+	st = hold ? hpki_card_run_and_hold(card, verify_pin_op, &op)
+		  : hpki_card_run_in_transaction(card, verify_pin_op, &op, false);
 	*tries_left = op.tries_left;
 	return st;
+}
+
+enum hpki_card_status hpki_card_verify_pin(struct hpki_card *card, size_t app, const uint8_t *pin, size_t pin_len,
+					   int *tries_left)
+{
+	return verify_pin(card, app, pin, pin_len, tries_left, false);
+}
+
+enum hpki_card_status hpki_card_verify_pin_held(struct hpki_card *card, size_t app, const uint8_t *pin,
+						size_t pin_len, int *tries_left)
+{
+	return verify_pin(card, app, pin, pin_len, tries_left, true);
 }

@@ -22,6 +22,8 @@ enum hpki_card_status hpki_card_exchange(struct hpki_card *card, const struct hp
 typedef enum hpki_card_status (*hpki_card_op)(struct hpki_card *card, void *arg);
 enum hpki_card_status hpki_card_run_in_transaction(struct hpki_card *card, hpki_card_op op, void *arg,
 						   bool repeatable);
+/* begin → op; on success the transaction stays open (card->holding), else end. */
+enum hpki_card_status hpki_card_run_and_hold(struct hpki_card *card, hpki_card_op op, void *arg);
 bool hpki_card_app_index_valid(const struct hpki_card *card, size_t app);
 
 /* card-atr.c: extended length and chaining from the ATR's card capabilities. */

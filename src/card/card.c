@@ -130,6 +130,14 @@ static enum hpki_card_status run_with_budget(struct hpki_card *card, hpki_card_o
 {
 	enum hpki_card_status st = HPKI_CARD_IO_ERROR;
 
+	if (card->holding) {
+		/* Inside the transaction a verification left open: nobody else can have
+		 * touched the card, so the op runs once and the hold ends with it. */
+		st = op(card, arg);
+		hpki_card_release_hold(card, false);
+		return st;
+	}
+
 	for (int attempt = 0; attempt < 2; attempt++) {
 		unsigned long resets;
 
@@ -150,7 +158,71 @@ static enum hpki_card_status run_with_budget(struct hpki_card *card, hpki_card_o
 
 enum hpki_card_status hpki_card_run_in_transaction(struct hpki_card *card, hpki_card_op op, void *arg, bool repeatable)
 {
+	enum hpki_card_status st;
+
+	if (card->holding) {
+		/* Inside the transaction a verification left open: nobody else can have
+		 * touched the card, so the op runs once and the hold ends with it. */
+		hpki_apdu_set_budget(&card->link, &hpki_card_budget_operation);
+		st = op(card, arg);
+		hpki_card_release_hold(card, false);
+		return st;
+	}
 	return run_with_budget(card, op, arg, repeatable, &hpki_card_budget_operation);
+}
+
+enum hpki_card_status hpki_card_run_and_hold(struct hpki_card *card, hpki_card_op op, void *arg)
+{
+	enum hpki_card_status st;
+
+	if (card->holding)
+		hpki_card_release_hold(card, false);
+	hpki_apdu_set_budget(&card->link, &hpki_card_budget_operation);
+	st = hpki_apdu_begin(&card->link);
+	if (st != HPKI_CARD_OK)
+		return st;
+	card->transaction_count++;
+	st = op(card, arg);
+	if (st == HPKI_CARD_OK)
+		card->holding = true;
+	else
+		hpki_apdu_end(&card->link);
+	return st;
+}
+
+void hpki_card_release_hold(struct hpki_card *card, bool reset)
+{
+	if (!card->holding)
+		return;
+	card->holding = false;
+	if (reset)
+		(void)hpki_card_reset(card);
+	hpki_apdu_end(&card->link);
+}
+
+enum hpki_card_status hpki_card_probe_reset(struct hpki_card *card)
+{
+	enum hpki_card_status st;
+
+	if (card->holding)
+		return HPKI_CARD_OK;
+	st = hpki_apdu_begin(&card->link);
+	if (st == HPKI_CARD_OK)
+		hpki_apdu_end(&card->link);
+	return st;
+}
+
+enum hpki_card_status hpki_card_reset(struct hpki_card *card)
+{
+	enum hpki_io_status io;
+
+	if (card->link.ops == NULL || card->link.conn == NULL)
+		return HPKI_CARD_REMOVED;
+	if (card->link.ops->reset_card == NULL)
+		return HPKI_CARD_UNSUPPORTED;
+	io = card->link.ops->reset_card(card->link.conn);
+	hpki_info("reset the card in '%s' to end its logins: %s", card->link.reader, hpki_io_status_text(io));
+	return hpki_io_to_status(io);
 }
 
 static enum hpki_card_status enumerate_op(struct hpki_card *card, void *arg)
@@ -206,6 +278,8 @@ enum hpki_card_status hpki_card_attach(struct hpki_card *card, const struct hpki
 
 void hpki_card_detach(struct hpki_card *card)
 {
+	/* A verification held for a signature must not outlive us on the card. */
+	hpki_card_release_hold(card, true);
 	if (card->link.ops != NULL && card->link.conn != NULL)
 		card->link.ops->disconnect(card->link.conn);
 	card->link.conn = NULL;

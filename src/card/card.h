@@ -91,6 +91,9 @@ struct hpki_card {
 	unsigned long transaction_count; /* PC/SC transactions begun since attach */
 	struct hpki_app apps[HPKI_CARD_MAX_APPS];
 	size_t app_count;
+	/* A PC/SC transaction is still open after a verification (hpki_card_verify_pin_held):
+	 * the next operation runs inside it and ends it. */
+	bool holding;
 };
 
 /* What one enumeration, and one other card operation, may cost (card.c). */
@@ -116,6 +119,22 @@ enum hpki_card_status hpki_card_pin_status(struct hpki_card *card, size_t app, b
  * checked length and characters. On HPKI_CARD_PIN_INCORRECT *tries_left is set. */
 enum hpki_card_status hpki_card_verify_pin(struct hpki_card *card, size_t app, const uint8_t *pin,
 					   size_t pin_len, int *tries_left);
+
+/* Like hpki_card_verify_pin, but on success the PC/SC transaction stays open, so no
+ * other process can reach the card before the next operation (the signature this
+ * verification authorises), which runs inside it and ends it. The caller bounds the
+ * hold and ends it with hpki_card_release_hold when no operation comes. */
+enum hpki_card_status hpki_card_verify_pin_held(struct hpki_card *card, size_t app, const uint8_t *pin,
+						size_t pin_len, int *tries_left);
+/* Ends a held transaction; with `reset`, resets the card so the verification dies. */
+void hpki_card_release_hold(struct hpki_card *card, bool reset);
+
+/* Begins and ends a transaction, no APDU: learns whether another process reset the
+ * card (then link.was_reset is set). */
+enum hpki_card_status hpki_card_probe_reset(struct hpki_card *card);
+
+/* Resets the card: every application's verified PIN ends, for every process. */
+enum hpki_card_status hpki_card_reset(struct hpki_card *card);
 
 /* Signs with the application's key. *sig_len in: capacity, out: length. */
 enum hpki_card_status hpki_card_sign(struct hpki_card *card, size_t app, enum hpki_sign_input kind,

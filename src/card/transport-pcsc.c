@@ -380,6 +380,21 @@ static enum hpki_io_status pcsc_reconnect(struct hpki_connection *conn)
 			"SCardReconnect");
 }
 
+/* Resets the card this handle was connected to, and only that one: after a removal
+ * the handle would reconnect to whatever card is in the reader now (another
+ * doctor's), and after someone else's reset our login is gone already. */
+static enum hpki_io_status pcsc_reset_card(struct hpki_connection *conn)
+{
+	DWORD state = 0, protocol = 0, atr_len = 0, name_len = 0;
+	LONG rv = SCardStatus(conn->handle, NULL, &name_len, &state, &protocol, NULL, &atr_len);
+
+	if (rv != SCARD_S_SUCCESS)
+		return map_pcsc(rv, "SCardStatus before reset");
+	return map_pcsc(SCardReconnect(conn->handle, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1,
+				       SCARD_RESET_CARD, &conn->protocol),
+			"SCardReconnect(RESET)");
+}
+
 static void pcsc_disconnect(struct hpki_connection *conn)
 {
 	if (conn == NULL)
@@ -424,6 +439,7 @@ const struct hpki_transport_ops hpki_transport_pcsc = {
 	.connect = pcsc_connect,
 	.reconnect = pcsc_reconnect,
 	.disconnect = pcsc_disconnect,
+	.reset_card = pcsc_reset_card,
 	.begin = pcsc_begin,
 	.end = pcsc_end,
 	.transmit = pcsc_transmit,

@@ -63,6 +63,9 @@ struct hpki_transport_ops {
 	/* Reconnect after HPKI_IO_CARD_RESET, leaving the card as it is. */
 	enum hpki_io_status (*reconnect)(struct hpki_connection *conn);
 	void (*disconnect)(struct hpki_connection *conn);
+	/* Resets the card (SCardReconnect with SCARD_RESET_CARD): every PIN verification on
+	 * it ends, for every process. May be NULL (then logins cannot be ended on the card). */
+	enum hpki_io_status (*reset_card)(struct hpki_connection *conn);
 	/* PC/SC transaction: exclusive access for a multi-APDU operation. */
 	enum hpki_io_status (*begin)(struct hpki_connection *conn);
 	void (*end)(struct hpki_connection *conn);

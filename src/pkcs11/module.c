@@ -12,9 +12,11 @@
 #include <openssl/crypto.h>
 
 #include "log.h"
+#include "pin-guard.h"
 #include "session.h"
 #include "settings.h"
 #include "slot.h"
+#include "watchdog.h"
 
 struct hpki_module hpki_module;
 
@@ -179,6 +181,7 @@ static void free_model(void)
 {
 	hpki_sessions_free_all();
 	hpki_slots_free();
+	hpki_pin_guard_stop();
 	atomic_store(&hpki_module.cleanup_pending, false);
 	pthread_mutex_lock(&deferred_lock);
 	deferred_count = 0;
@@ -199,6 +202,11 @@ static CK_RV settle_previous_finalize(void)
 		free_model();
 	unlock_global();
 	return hpki_module.cleanup_pending ? CKR_CANT_LOCK : CKR_OK;
+}
+
+static bool watchdog_lock(void)
+{
+	return hpki_enter() == CKR_OK;
 }
 
 CK_RV hpki_module_initialize(const CK_C_INITIALIZE_ARGS *args)
@@ -241,6 +249,11 @@ CK_RV hpki_module_initialize(const CK_C_INITIALIZE_ARGS *args)
 	hpki_module.pid = getpid();
 	atomic_store(&card_io_cancel, false);
 	hpki_settings_load();
+	/* The watchdog bounds a held PC/SC transaction (token.c); an application that
+	 * forbids threads gets the bound checked at its next call instead. */
+	hpki_watchdog_init(watchdog_lock, hpki_leave,
+			   args == NULL || !(args->flags & CKF_LIBRARY_CANT_CREATE_OS_THREADS));
+	(void)hpki_pin_guard_start();
 	/* Sessions die with their card: the slot layer reports each removal upwards
 	 * through this callback, so it never calls into the session layer itself. */
 	hpki_slots_init(transport_ops, hpki_session_close_slot, &card_io_cancel);
@@ -277,6 +290,8 @@ CK_RV hpki_module_finalize(void)
 	 * progress stops before its next APDU, and a blocked C_WaitForSlotEvent wakes and
 	 * returns CKR_CRYPTOKI_NOT_INITIALIZED (PKCS#11 2.40 §5.5). */
 	atomic_store(&hpki_module.initialized, false);
+	/* Before the global lock: the watchdog thread may be waiting for it. */
+	hpki_watchdog_stop();
 	atomic_store(&card_io_cancel, true);
 	hpki_slots_cancel_wait();
 	if (!lock_global_within(HPKI_FINALIZE_WAIT) || !wait_for_waiters(deadline)) {

@@ -156,11 +156,11 @@ CK_RV C_Logout(CK_SESSION_HANDLE hSession)
 	if (rv == CKR_OK && !token->logged_in)
 		rv = CKR_USER_NOT_LOGGED_IN;
 	else if (rv == CKR_OK) {
-		/* Software state only: a card-level logout would also log out other
-		 * processes sharing the card (consumer-expectations §2.2). */
-		token->logged_in = false;
-		token->user_login_consent = false;
-		hpki_session_end_sign(session);
+		/* Every session's signing operation ends with the login; the card-side
+		 * login this process created ends by a card reset unless
+		 * HPKI_PKCS11_LOGOUT_RESET=0 (pkcs11-spec/README.md "Logout"). */
+		hpki_sessions_end_sign_on_slot(session->slot);
+		hpki_token_logout(token);
 	}
 	hpki_leave();
 	return rv;

@@ -16,8 +16,22 @@
 static struct hpki_session *sessions[HPKI_MAX_SESSIONS];
 static CK_SESSION_HANDLE next_session_handle = 1;
 
+/* A context login whose signature never came: its held transaction ends now rather
+ * than at the watchdog's bound, and the unused verification dies with a reset. */
+static void release_unused_context_login(const struct hpki_session *s)
+{
+	struct hpki_reader *r;
+
+	if (!s->sign_context_login_done)
+		return;
+	r = hpki_slot_reader(s->slot, NULL);
+	if (r != NULL)
+		hpki_reader_release_hold(r);
+}
+
 void hpki_session_end_sign(struct hpki_session *s)
 {
+	release_unused_context_login(s);
 	hpki_sign_op_free(s->sign);
 	s->sign = NULL;
 	s->sign_needs_context_login = false;
@@ -62,10 +76,8 @@ static void logout_if_last(CK_SLOT_ID slot)
 	if (hpki_sessions_on_slot(slot, false) > 0)
 		return;
 	r = hpki_slot_reader(slot, &role_index);
-	if (r != NULL && r->tokens[role_index] != NULL) {
-		r->tokens[role_index]->logged_in = false;
-		r->tokens[role_index]->user_login_consent = false;
-	}
+	if (r != NULL && r->tokens[role_index] != NULL && r->tokens[role_index]->logged_in)
+		hpki_token_logout(r->tokens[role_index]);
 }
 
 void hpki_sessions_free_all(void)
@@ -162,14 +174,30 @@ CK_RV hpki_session_get(CK_SESSION_HANDLE handle, struct hpki_session **session, 
 	return CKR_OK;
 }
 
+/* Every slot of the card counts: a status APDU for the authentication token between
+ * the signature token's context login and its signature would select the other
+ * application and end that verification (issue 8 §2). */
 bool hpki_sessions_context_login_pending(CK_SLOT_ID slot)
+{
+	CK_SLOT_ID reader = slot / HPKI_SLOTS_PER_READER;
+	size_t i;
+
+	for (i = 0; i < HPKI_MAX_SESSIONS; i++)
+		if (sessions[i] != NULL && sessions[i]->slot / HPKI_SLOTS_PER_READER == reader &&
+		    sessions[i]->sign_context_login_done)
+			return true;
+	return false;
+}
+
+/* C_Logout ends the token's login for every session (PKCS#11 2.40 §5.6), and with it
+ * every signing operation that needed it. */
+void hpki_sessions_end_sign_on_slot(CK_SLOT_ID slot)
 {
 	size_t i;
 
 	for (i = 0; i < HPKI_MAX_SESSIONS; i++)
-		if (sessions[i] != NULL && sessions[i]->slot == slot && sessions[i]->sign_context_login_done)
-			return true;
-	return false;
+		if (sessions[i] != NULL && sessions[i]->slot == slot && sessions[i]->sign != NULL)
+			hpki_session_end_sign(sessions[i]);
 }
 
 CK_ULONG hpki_sessions_on_slot(CK_SLOT_ID slot, bool rw_only)

@@ -40,7 +40,9 @@ void hpki_session_close_slot(CK_SLOT_ID slot);
 /* Looks a session up and checks its token still is the one it was opened on;
  * CKR_SESSION_HANDLE_INVALID, CKR_DEVICE_REMOVED or CKR_TOKEN_NOT_PRESENT otherwise. */
 CK_RV hpki_session_get(CK_SESSION_HANDLE handle, struct hpki_session **session, struct hpki_token **token);
-/* True when any session of the token is between a context-specific login and its signature. */
+/* Ends the signing operations of every session on the slot (C_Logout). */
+void hpki_sessions_end_sign_on_slot(CK_SLOT_ID slot);
+/* True when any session of any token of the slot's card is between a context-specific login and its signature. */
 bool hpki_sessions_context_login_pending(CK_SLOT_ID slot);
 /* Count of sessions on a slot, optionally read-write only. */
 CK_ULONG hpki_sessions_on_slot(CK_SLOT_ID slot, bool rw_only);

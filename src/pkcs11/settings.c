@@ -57,6 +57,21 @@ static void read_shown_tokens(struct hpki_config *config)
 		hpki_error("HPKI_PKCS11_TOKENS='%s' ignored: use all, auth or sign", tokens);
 }
 
+/* A logout ends the login on the card unless the site asks for the old behaviour
+ * (issue 8 §2: a browser's logout must not leave the key usable without a PIN). */
+static void read_logout_reset(struct hpki_config *config)
+{
+	const char *value = getenv("HPKI_PKCS11_LOGOUT_RESET");
+
+	config->logout_reset = true;
+	if (value == NULL || *value == '\0' || strcmp(value, "1") == 0)
+		return;
+	if (strcmp(value, "0") == 0)
+		config->logout_reset = false;
+	else
+		hpki_error("HPKI_PKCS11_LOGOUT_RESET='%s' ignored: use 1 or 0", value);
+}
+
 static void read_config(struct hpki_config *config)
 {
 	const char *interval = getenv("HPKI_PKCS11_REFRESH_INTERVAL");
@@ -70,6 +85,7 @@ static void read_config(struct hpki_config *config)
 			config->refresh_interval = value;
 	}
 	read_shown_tokens(config);
+	read_logout_reset(config);
 	if (!config->show_signature)
 		hpki_info("showing the authentication token only (%s)",
 			  running_in_browser() ? "browser" : "HPKI_PKCS11_TOKENS");

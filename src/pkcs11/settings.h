@@ -26,9 +26,13 @@ struct hpki_config {
 	 * shows browsers one slot per card for the same reason, consumer-expectations §3.8). */
 	bool show_authentication;
 	bool show_signature;
+	/* End this process's card-side logins by a card reset at C_Logout, last session
+	 * closed and C_Finalize (HPKI_PKCS11_LOGOUT_RESET=1, default; 0 keeps them). */
+	bool logout_reset;
 };
 
-/* Reads the environment (HPKI_PKCS11_REFRESH_INTERVAL, HPKI_PKCS11_TOKENS). */
+/* Reads the environment (HPKI_PKCS11_REFRESH_INTERVAL, HPKI_PKCS11_TOKENS,
+ * HPKI_PKCS11_LOGOUT_RESET). */
 void hpki_settings_load(void);
 const struct hpki_config *hpki_settings(void);
 

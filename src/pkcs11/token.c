@@ -14,6 +14,11 @@
 
 #include "log.h"
 #include "token.h"
+#include "watchdog.h"
+
+/* Longest a PC/SC transaction stays held between a context-specific login and the
+ * signature it authorises (issue 8 §2; pkcs11-spec/README.md "Context login"). */
+#define HPKI_HOLD_MAX_SECONDS 5.0
 
 CK_RV hpki_rv_from_card(enum hpki_card_status status, const char *what)
 {
@@ -195,6 +200,7 @@ void hpki_token_free(struct hpki_token *token)
 {
 	if (token == NULL)
 		return;
+	hpki_pin_mark_clear(&token->refused_pin);
 	hpki_objects_free(token);
 	free(token);
 }
@@ -302,40 +308,58 @@ static bool pin_status_due(const struct hpki_token *token)
 	return hpki_now() - token->pin_checked_at >= hpki_settings()->refresh_interval;
 }
 
-/* Never between a context-specific login and the signature it authorises: a PIN
- * status APDU there can drop the card's verified state (OpenSC #1071). */
+bool hpki_token_card_has_login(const struct hpki_token *token)
+{
+	const struct hpki_reader *r = token->reader;
+	size_t i;
+
+	for (i = 0; i < 2; i++)
+		if (r->tokens[i] != NULL && r->tokens[i]->logged_in)
+			return true;
+	return r->card.holding;
+}
+
+/*
+ * A background call (C_GetTokenInfo, C_GetSessionInfo) may look at the card only
+ * when no application of it holds a login: a SELECT there ends the other
+ * application's login on one-channel cards (G31 §5.3.3), and between a context
+ * login and its signature any APDU can drop the verification (OpenSC #1071).
+ * context_login_pending covers every slot of the card (the session layer knows).
+ */
 static bool pin_status_allowed(struct hpki_token *token, bool context_login_pending)
 {
-	if (context_login_pending)
-		return false;
-	/* Nor for a look at this application while the other one holds a card login:
-	 * selecting this one would end that login behind the application's back. */
-	return !has_card_login(sibling_of(token));
+	return !context_login_pending && !hpki_token_card_has_login(token);
+}
+
+/* Whether another process reset the card, learnt without an APDU (a transaction
+ * begun and ended); never inside a held transaction. */
+static void probe_reset(struct hpki_token *token, bool context_login_pending)
+{
+	if (context_login_pending || token->reader->card.holding || !pin_status_due(token))
+		return;
+	token->pin_checked_at = hpki_now();
+	(void)hpki_card_probe_reset(&token->reader->card);
+	note_card_reset(token);
 }
 
 void hpki_token_check_login(struct hpki_token *token, bool context_login_pending)
 {
-	bool verified;
-
-	/* The signature application consumes its login with every signature (userConsent):
-	 * there the PKCS#11 login is the user's consent to be asked, not a card state. */
-	if (!token->logged_in || token->always_authenticate)
-		return;
-	if (!pin_status_due(token) || !pin_status_allowed(token, context_login_pending))
-		return;
-	read_pin_status(token, &verified);
-	if (!verified)
-		hpki_token_forget_login(token);
+	hpki_token_expire_hold(token);
+	if (token->logged_in)
+		probe_reset(token, context_login_pending);
 }
 
 CK_RV hpki_token_info(struct hpki_token *token, bool context_login_pending, CK_TOKEN_INFO *info)
 {
 	bool verified;
 
-	if (pin_status_due(token) && pin_status_allowed(token, context_login_pending)) {
-		read_pin_status(token, &verified);
-		if (!verified && !token->always_authenticate)
-			hpki_token_forget_login(token);
+	hpki_token_expire_hold(token);
+	if (pin_status_allowed(token, context_login_pending)) {
+		if (pin_status_due(token))
+			read_pin_status(token, &verified);
+	} else {
+		/* The counter shown is the last one known; a reset is still noticed. */
+		probe_reset(token, context_login_pending);
 	}
 	*info = token->info;
 	/* PKCS#11 2.40 §5.5 CK_TOKEN_INFO flags from the card's try counter. */
@@ -361,9 +385,102 @@ static CK_RV check_pin(const struct hpki_token *token, const CK_UTF8CHAR *pin, C
 	return CKR_OK;
 }
 
+/* The card refused this very PIN last time: sending it again can only burn a try. */
+static CK_RV refuse_repeated_pin(const struct hpki_token *token, CK_USER_TYPE user)
+{
+	/* CKR_PIN_INVALID, not CKR_PIN_INCORRECT: NSS's pk11_CheckPassword asks its
+	 * password callback again only on CKR_PIN_INCORRECT, and stops on anything else
+	 * (reported as SEC_ERROR_BAD_PASSWORD); pkcs11-spec/README.md "Repeated PIN". */
+	hpki_error("C_Login(%s): the card refused this same PIN last time; not sent again (CKR_PIN_INVALID)",
+		   user == CKU_CONTEXT_SPECIFIC ? "CKU_CONTEXT_SPECIFIC" : "CKU_USER");
+	(void)token;
+	return CKR_PIN_INVALID;
+}
+
+/*
+ * After this process reset the card itself (no SCARD_W_RESET_CARD comes back to
+ * us): card logins are gone. A signature token's PKCS#11 login stays, as it is the
+ * user's consent to be asked for each signature, not a card state (G31 B.4.5).
+ */
+static void after_own_reset(struct hpki_reader *r)
+{
+	size_t i;
+
+	for (i = 0; i < 2; i++)
+		if (r->tokens[i] != NULL) {
+			if (!r->tokens[i]->always_authenticate)
+				hpki_token_forget_login(r->tokens[i]);
+			r->tokens[i]->card_login_ours = false;
+		}
+}
+
+/* The watchdog: no signature came within the bound. The card is reset so that the
+ * verification cannot be used by anyone else once the transaction ends. */
+static void hold_expired(void *key)
+{
+	struct hpki_reader *r = key;
+
+	if (!r->card.holding)
+		return;
+	hpki_error("no signature within %.0f s of the context login: transaction ended, card reset",
+		   HPKI_HOLD_MAX_SECONDS);
+	hpki_card_release_hold(&r->card, true);
+	after_own_reset(r);
+}
+
+static void hold_started(struct hpki_token *token)
+{
+	struct hpki_reader *r = token->reader;
+
+	if (!r->card.holding)
+		return;
+	r->hold_deadline = hpki_now() + HPKI_HOLD_MAX_SECONDS;
+	if (!hpki_watchdog_arm(r, r->hold_deadline, hold_expired))
+		hpki_info("no watchdog thread: the held transaction is bounded at the next call");
+}
+
+/* Without a watchdog thread (CKF_LIBRARY_CANT_CREATE_OS_THREADS) the bound is
+ * enforced at the next call that reaches the token layer. */
+void hpki_token_expire_hold(struct hpki_token *token)
+{
+	struct hpki_reader *r = token->reader;
+
+	if (r->card.holding && hpki_now() >= r->hold_deadline)
+		hold_expired(r);
+}
+
+/* Before the first VERIFY of a process: a PIN already locked is reported as such
+ * without sending it (issue 8 §8). The empty VERIFY uses no try (G31 C.3.4). */
+static void learn_pin_state(struct hpki_token *token)
+{
+	bool verified;
+
+	if (token->pin_tries < 0 && !token->pin_locked && !token->reader->card.holding)
+		read_pin_status(token, &verified);
+}
+
+static void note_verify_result(struct hpki_token *token, enum hpki_card_status status, int tries,
+			       const CK_UTF8CHAR *pin, CK_ULONG pin_len)
+{
+	token->pin_checked_at = hpki_now();
+	if (status == HPKI_CARD_PIN_INCORRECT) {
+		token->pin_tries = tries;
+		hpki_pin_mark_refused(&token->refused_pin, pin, pin_len);
+	} else if (status == HPKI_CARD_PIN_LOCKED) {
+		token->pin_tries = 0;
+		token->pin_locked = true;
+		hpki_pin_mark_clear(&token->refused_pin);
+	} else if (status == HPKI_CARD_OK) {
+		token->pin_tries = HPKI_PIN_MAX_TRIES;
+		token->card_login_ours = true;
+		hpki_pin_mark_clear(&token->refused_pin);
+	}
+}
+
 CK_RV hpki_token_login(struct hpki_token *token, CK_USER_TYPE user, const CK_UTF8CHAR *pin, CK_ULONG pin_len)
 {
 	enum hpki_card_status status;
+	struct hpki_card *card = &token->reader->card;
 	int tries = -1;
 	CK_RV rv;
 
@@ -375,29 +492,97 @@ CK_RV hpki_token_login(struct hpki_token *token, CK_USER_TYPE user, const CK_UTF
 			   rv == CKR_PIN_LEN_RANGE ? "length" : "characters");
 		return rv;
 	}
+	if (hpki_pin_mark_matches(&token->refused_pin, pin, pin_len))
+		return refuse_repeated_pin(token, user);
+	learn_pin_state(token);
 	if (token->pin_locked) {
 		hpki_error("C_Login: PIN is locked on the card; nothing sent");
 		return CKR_PIN_LOCKED;
 	}
-	/* Exactly one VERIFY; never repeated, whatever happens (hpki-card-facts §3: 15 tries). */
-	status = hpki_card_verify_pin(&token->reader->card, token->app, pin, pin_len, &tries);
+	/* Exactly one VERIFY; never repeated, whatever happens (hpki-card-facts §3: 15 tries).
+	 * A context login keeps the transaction until its signature (issue 8 §2). */
+	if (user == CKU_CONTEXT_SPECIFIC)
+		status = hpki_card_verify_pin_held(card, token->app, pin, pin_len, &tries);
+	else
+		status = hpki_card_verify_pin(card, token->app, pin, pin_len, &tries);
 	note_card_reset(token);
 	note_application_selected(token);
-	token->pin_checked_at = hpki_now();
-	if (status == HPKI_CARD_PIN_INCORRECT)
-		token->pin_tries = tries;
-	else if (status == HPKI_CARD_PIN_LOCKED) {
-		token->pin_tries = 0;
-		token->pin_locked = true;
-	} else if (status == HPKI_CARD_OK)
-		token->pin_tries = HPKI_PIN_MAX_TRIES;
+	note_verify_result(token, status, tries, pin, pin_len);
 	rv = hpki_rv_from_card(status, user == CKU_CONTEXT_SPECIFIC ? "C_Login(CKU_CONTEXT_SPECIFIC)"
 								    : "C_Login(CKU_USER)");
 	if (rv == CKR_OK && user == CKU_USER) {
 		token->logged_in = true;
 		token->user_login_consent = token->always_authenticate;
 	}
+	if (rv == CKR_OK && user == CKU_CONTEXT_SPECIFIC)
+		hold_started(token);
 	return rv;
+}
+
+/* Another token of this card still uses a card login of ours: a reset would end it. */
+static bool sibling_login_in_use(const struct hpki_token *token)
+{
+	const struct hpki_token *sibling = sibling_of(token);
+
+	return sibling != NULL && sibling->logged_in && sibling->card_login_ours;
+}
+
+static void end_card_logins(struct hpki_reader *r)
+{
+	size_t i;
+	bool ours = r->card.holding;
+
+	for (i = 0; i < 2; i++)
+		if (r->tokens[i] != NULL && r->tokens[i]->card_login_ours)
+			ours = true;
+	if (!ours || !hpki_settings()->logout_reset)
+		return;
+	hpki_watchdog_disarm(r);
+	if (r->card.holding)
+		hpki_card_release_hold(&r->card, true);
+	else
+		(void)hpki_card_reset(&r->card);
+	after_own_reset(r);
+}
+
+void hpki_token_logout(struct hpki_token *token)
+{
+	token->logged_in = false;
+	token->user_login_consent = false;
+	hpki_pin_mark_clear(&token->refused_pin);
+	/* Logout means logout (issue 8 §2): the card's verified state that this process
+	 * created ends too, unless the other application still uses one of ours. */
+	if (!sibling_login_in_use(token))
+		end_card_logins(token->reader);
+}
+
+void hpki_reader_release_hold(struct hpki_reader *r)
+{
+	size_t i;
+	bool reset = hpki_settings()->logout_reset;
+
+	if (!r->card.holding)
+		return;
+	hpki_watchdog_disarm(r);
+	for (i = 0; i < 2; i++)
+		if (r->tokens[i] != NULL && !r->tokens[i]->always_authenticate && r->tokens[i]->logged_in &&
+		    r->tokens[i]->card_login_ours)
+			reset = false; /* the other application's login is still in use */
+	hpki_info("signing operation ended without its signature: transaction released%s",
+		  reset ? ", card reset" : "");
+	hpki_card_release_hold(&r->card, reset);
+	if (reset)
+		after_own_reset(r);
+}
+
+void hpki_reader_end_logins(struct hpki_reader *r)
+{
+	size_t i;
+
+	for (i = 0; i < 2; i++)
+		if (r->tokens[i] != NULL)
+			hpki_pin_mark_clear(&r->tokens[i]->refused_pin);
+	end_card_logins(r);
 }
 
 CK_RV hpki_token_sign(struct hpki_token *token, enum hpki_sign_input kind, const uint8_t *input, size_t input_len,
@@ -407,10 +592,15 @@ CK_RV hpki_token_sign(struct hpki_token *token, enum hpki_sign_input kind, const
 
 	/* Any signature uses up the card's verification on a userConsent key. */
 	token->user_login_consent = false;
+	hpki_token_expire_hold(token);
+	hpki_watchdog_disarm(token->reader);
 	status = hpki_card_sign(&token->reader->card, token->app, kind, input, input_len, signature, signature_len);
 	note_card_reset(token);
 	note_application_selected(token);
 	if (status == HPKI_CARD_NOT_AUTHENTICATED && !token->always_authenticate)
 		hpki_token_forget_login(token);
+	/* userConsent: the signature consumed the card's verification (G31 B.4.5). */
+	if (token->always_authenticate && status != HPKI_CARD_DATA_INVALID)
+		token->card_login_ours = false;
 	return hpki_rv_from_card(status, "C_Sign");
 }

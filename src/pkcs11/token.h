@@ -14,6 +14,7 @@
 
 #include "card.h"
 #include "mechanism.h"
+#include "pin-guard.h"
 #include "settings.h"
 
 #define HPKI_MAX_READERS 16
@@ -50,6 +51,8 @@ struct hpki_token {
 	int pin_tries;              /* last known; -1 unknown */
 	bool pin_locked;
 	double pin_checked_at;
+	struct hpki_pin_mark refused_pin; /* the PIN the card refused last (keyed hash only) */
+	bool card_login_ours;       /* a VERIFY of this process succeeded and may still hold on the card */
 };
 
 struct hpki_reader {
@@ -64,6 +67,7 @@ struct hpki_reader {
 	struct hpki_card card;
 	uint64_t generation;
 	struct hpki_token *tokens[2]; /* by slot role index */
+	double hold_deadline;       /* when card.holding: end of the bounded hold */
 	bool event_pending[2];
 };
 
@@ -84,6 +88,17 @@ bool hpki_token_take_user_login_consent(struct hpki_token *token);
  * context_login_pending: a session of this token is between a context-specific
  * login and its signature (the session layer knows; the card must not be touched). */
 void hpki_token_check_login(struct hpki_token *token, bool context_login_pending);
+/* C_Logout, last session closed: ends this process's login, on the card too when
+ * configured (HPKI_PKCS11_LOGOUT_RESET, pkcs11-spec/README.md "Logout"). */
+void hpki_token_logout(struct hpki_token *token);
+/* True when any application of the token's card holds a login of this process. */
+bool hpki_token_card_has_login(const struct hpki_token *token);
+/* C_Finalize, card dropped: ends every card login of this process on that card. */
+void hpki_reader_end_logins(struct hpki_reader *r);
+/* A signing operation ended without the signature its context login was for. */
+void hpki_reader_release_hold(struct hpki_reader *r);
+/* Ends a held transaction that outlived its bound (when no watchdog thread runs). */
+void hpki_token_expire_hold(struct hpki_token *token);
 CK_RV hpki_token_login(struct hpki_token *token, CK_USER_TYPE user, const CK_UTF8CHAR *pin, CK_ULONG pin_len);
 CK_RV hpki_token_sign(struct hpki_token *token, enum hpki_sign_input kind, const uint8_t *input, size_t input_len,
 		      uint8_t *signature, size_t *signature_len);

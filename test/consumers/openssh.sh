@@ -159,10 +159,19 @@ check "...and logs in with the card's key" sh -c "grep -qx 'SSH-OK as root' ssh2
 
 echo "== wrong PIN"
 : >askpass.log
+: >"$HPKI_PKCS11_DEBUG_FILE"
+tries_before=$("$HPKI_VCARD" ctl tries auth | cut -d' ' -f2)
+t0=$(date +%s%N)
 FAKE_PIN=0000 ssh_run ssh_config -I "$MODULE" >ssh3.out 2>ssh3.err
 rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+tries_after=$("$HPKI_VCARD" ctl tries auth | cut -d' ' -f2)
 tail -n 2 ssh3.err
+echo "   ($ms ms, $(wc -l <askpass.log) PIN prompt(s), auth tries $tries_before -> $tries_after)"
 check "ssh with a wrong PIN fails (rc=$rc)" test "$rc" != 0
+check "...within 5 s ($ms ms)" test "$ms" -lt 5000
+check "...losing exactly one try ($tries_before -> $tries_after)" test "$((tries_before - tries_after))" = 1
+check "...and the module's log says why" grep -q "C_Login(CKU_USER): PIN incorrect" "$HPKI_PKCS11_DEBUG_FILE"
 check "...and sshd accepted nothing new" test "$(accepted)" = 2
 ssh_run ssh_config -I "$MODULE" >ssh4.out 2>&1
 check "the right PIN afterwards logs in again" grep -qx 'SSH-OK as root' ssh4.out

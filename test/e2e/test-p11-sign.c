@@ -574,6 +574,14 @@ static CK_FLAGS token_flags(CK_SLOT_ID slot)
 	return info.flags;
 }
 
+static const char *wrong_pin(int n)
+{
+	static char pin[8];
+
+	snprintf(pin, sizeof pin, "9%03d", n);
+	return pin;
+}
+
 /* Last: it locks the authentication PIN of this test bed's card. */
 static void test_try_counter_flags_and_lock(void **state)
 {
@@ -584,17 +592,19 @@ static void test_try_counter_flags_and_lock(void **state)
 
 	open_token(&t, "HPKI Auth");
 	assert_false(token_flags(t.slot) & (CKF_USER_PIN_COUNT_LOW | CKF_USER_PIN_FINAL_TRY | CKF_USER_PIN_LOCKED));
+	/* A different wrong PIN each time: the same one twice is refused without a try
+	 * (CKR_PIN_INVALID, test-p11-login). */
 	for (tries = 15; tries > 3; tries--)
-		assert_int_equal(login(&t, CKU_USER, "9999"), CKR_PIN_INCORRECT);
+		assert_int_equal(login(&t, CKU_USER, wrong_pin(tries)), CKR_PIN_INCORRECT);
 	assert_int_equal(tries_left(2), 3);
 	flags = token_flags(t.slot);
 	assert_true(flags & CKF_USER_PIN_COUNT_LOW);
 	assert_false(flags & (CKF_USER_PIN_FINAL_TRY | CKF_USER_PIN_LOCKED));
-	assert_int_equal(login(&t, CKU_USER, "9999"), CKR_PIN_INCORRECT);
-	assert_int_equal(login(&t, CKU_USER, "9999"), CKR_PIN_INCORRECT);
+	assert_int_equal(login(&t, CKU_USER, wrong_pin(3)), CKR_PIN_INCORRECT);
+	assert_int_equal(login(&t, CKU_USER, wrong_pin(2)), CKR_PIN_INCORRECT);
 	assert_int_equal(tries_left(2), 1);
 	assert_true(token_flags(t.slot) & CKF_USER_PIN_FINAL_TRY);
-	assert_int_equal(login(&t, CKU_USER, "9999"), CKR_PIN_LOCKED);
+	assert_int_equal(login(&t, CKU_USER, wrong_pin(1)), CKR_PIN_LOCKED);
 	assert_int_equal(tries_left(2), 0);
 	assert_true(token_flags(t.slot) & CKF_USER_PIN_LOCKED);
 	/* Locked: refused without sending the PIN, even the right one. */
