@@ -3,7 +3,7 @@
 #
 # test/e2e/strict-matrix.sh [--singles] [--run N] [--keep-logs]
 #
-# The module's end-to-end suites (test-p11-read, test-p11-sign) against the
+# The module's end-to-end suites (test-p11-read, -sign, -login, -conform) against the
 # virtual cards that issue 10 asks the module to survive: first the profile
 # jma-strict (the strictest plausible value of every card switch at once), then
 # a covering array of the switches on top of the jma profile, in which every
@@ -91,7 +91,7 @@ failed=0
 run_suites() {
 	local name=$1 result= suite log count
 	shift
-	for suite in test-p11-read test-p11-sign; do
+	for suite in test-p11-read test-p11-sign test-p11-login test-p11-conform; do
 		log=$(mktemp /tmp/strict-matrix.XXXXXX)
 		# shellcheck disable=SC2068 # the options are words on purpose
 		if "$with_vcard" "${keep[@]}" $@ -- "$tests/$suite" >"$log" 2>&1; then

@@ -98,7 +98,7 @@ static CK_RV sign_now(const struct tok *t)
 }
 
 /* SignInit, context login when the key wants one, Sign. */
-static CK_RV sign_once(const struct tok *t, const char *pin)
+static CK_RV sign_once(struct tok *t, const char *pin)
 {
 	CK_RV rv = sign_init(t);
 
@@ -115,8 +115,9 @@ static void wait_refresh(void)
 /* ---- another program on the same card (raw PC/SC) ----------------------------------- */
 
 static const char *const select_app_hex[] = {
-	[APP_SIGN] = "00A4040C10E828BD080FA000000391000000000001",
-	[APP_AUTH] = "00A4040C10E828BD080FA000000391000000000002",
+	/* As real tools select (P2=00 with Le, card-fidelity §1.4): every card takes it. */
+	[APP_SIGN] = "00A4040010E828BD080FA00000039100000000000100",
+	[APP_AUTH] = "00A4040010E828BD080FA00000039100000000000200",
 };
 
 static size_t hex_bytes(const char *hex, unsigned char *out, size_t max)
@@ -131,6 +132,32 @@ static size_t hex_bytes(const char *hex, unsigned char *out, size_t max)
 		hex += 2;
 	}
 	return n;
+}
+
+/* What a real tool does on a card that answers 6Cxx (repeat with Le = xx) or 61xx
+ * (GET RESPONSE until the data is out); returns the final status word. */
+static unsigned finish_exchange(SCARDHANDLE card, unsigned char *cmd, size_t len, unsigned sw)
+{
+	unsigned char resp[600];
+	DWORD resp_len;
+
+	if ((sw >> 8) == 0x6C) {
+		cmd[len - 1] = (unsigned char)sw;
+		resp_len = sizeof resp;
+		assert_int_equal(SCardTransmit(card, SCARD_PCI_T1, cmd, (DWORD)len, NULL, resp, &resp_len),
+				 SCARD_S_SUCCESS);
+		sw = resp_len >= 2 ? (unsigned)(resp[resp_len - 2] << 8 | resp[resp_len - 1]) : 0;
+	}
+	for (int rounds = 0; (sw >> 8) == 0x61 && rounds < 64; rounds++) {
+		unsigned char get_response[] = { 0x00, 0xC0, 0x00, 0x00, (unsigned char)sw };
+
+		resp_len = sizeof resp;
+		assert_int_equal(SCardTransmit(card, SCARD_PCI_T1, get_response, sizeof get_response, NULL, resp,
+					       &resp_len),
+				 SCARD_S_SUCCESS);
+		sw = resp_len >= 2 ? (unsigned)(resp[resp_len - 2] << 8 | resp[resp_len - 1]) : 0;
+	}
+	return sw;
 }
 
 /* Sends each APDU (hex, NULL-terminated list) as another process would; returns the
@@ -167,6 +194,7 @@ static unsigned other_program(bool reset, const char *const *apdus)
 		assert_int_equal(SCardTransmit(card, SCARD_PCI_T1, cmd, (DWORD)len, NULL, resp, &resp_len),
 				 SCARD_S_SUCCESS);
 		sw = resp_len >= 2 ? (unsigned)(resp[resp_len - 2] << 8 | resp[resp_len - 1]) : 0;
+		sw = finish_exchange(card, cmd, len, sw);
 	}
 	SCardEndTransaction(card, SCARD_LEAVE_CARD);
 	SCardDisconnect(card, SCARD_LEAVE_CARD);
@@ -178,17 +206,41 @@ static unsigned other_program(bool reset, const char *const *apdus)
  * with the application's key: 69 82 unless a PIN is verified on the card. */
 static unsigned other_program_signs(int app)
 {
-	static char pso[2 * 270];
-	const char *apdus[] = { select_app_hex[app], "002241B604840200" "0C", pso, NULL };
+	static char pso[2 * 270], part1[2 * 140], part2[2 * 140];
+	const char *mse = "002241B604840200" "0C";
+	const char *forms[][4] = {
+		{ mse, pso, NULL },                               /* the application left current, extended */
+		{ mse, part1, part2, NULL },                      /* the same, chained (no extended length) */
+		{ select_app_hex[app], mse, pso, NULL },          /* selected first */
+		{ select_app_hex[app], mse, part1, part2 },
+	};
 	size_t n;
+	unsigned sw = 0;
 
-	n = (size_t)sprintf(pso, "002A9E9A000100");
-	pso[n] = '0', pso[n + 1] = '0';
-	n += 2;
+	n = (size_t)sprintf(pso, "002A9E9A00010000");
 	for (int i = 1; i < 256; i++, n += 2)
 		memcpy(pso + n, "01", 2);
 	strcpy(pso + n, "0000");
-	return other_program(false, apdus);
+	n = (size_t)sprintf(part1, "102A9E9A8000");
+	for (int i = 1; i < 128; i++, n += 2)
+		memcpy(part1 + n, "01", 2);
+	part1[n] = '\0';
+	n = (size_t)sprintf(part2, "002A9E9A80");
+	for (int i = 0; i < 128; i++, n += 2)
+		memcpy(part2 + n, "01", 2);
+	strcpy(part2 + n, "00");
+	/* On the application the module left current first: on a card where a SELECT of
+	 * the current application clears the PIN (hpki-vcard --reselect clear-pin) only
+	 * this shows a verification left on the card. A card without extended length
+	 * gets the chained form. */
+	for (size_t f = 0; f < sizeof forms / sizeof forms[0]; f++) {
+		const char *apdus[5] = { forms[f][0], forms[f][1], forms[f][2], forms[f][3], NULL };
+
+		sw = other_program(false, apdus);
+		if (sw == 0x9000)
+			break;
+	}
+	return sw;
 }
 
 /* ---- §1: a refused PIN is not sent again -------------------------------------------- */

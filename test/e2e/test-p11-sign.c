@@ -416,9 +416,28 @@ static void other_client(bool reset, const unsigned char *apdu, size_t apdu_len)
 		assert_int_equal(SCardReconnect(card, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T1, SCARD_RESET_CARD, &protocol),
 				 SCARD_S_SUCCESS);
 	if (apdu != NULL) {
+		unsigned char again[300];
+
 		resp_len = sizeof resp;
 		assert_int_equal(SCardTransmit(card, SCARD_PCI_T1, apdu, (DWORD)apdu_len, NULL, resp, &resp_len),
 				 SCARD_S_SUCCESS);
+		/* As a real tool does on a card that answers 6Cxx (repeat with Le = xx) or
+		 * 61xx (GET RESPONSE) for its data. */
+		if (resp_len == 2 && resp[0] == 0x6C && apdu_len < sizeof again) {
+			memcpy(again, apdu, apdu_len);
+			again[apdu_len - 1] = resp[1];
+			resp_len = sizeof resp;
+			assert_int_equal(SCardTransmit(card, SCARD_PCI_T1, again, (DWORD)apdu_len, NULL, resp, &resp_len),
+					 SCARD_S_SUCCESS);
+		}
+		while (resp_len == 2 && resp[0] == 0x61) {
+			const unsigned char get_response[] = { 0x00, 0xC0, 0x00, 0x00, resp[1] };
+
+			resp_len = sizeof resp;
+			assert_int_equal(SCardTransmit(card, SCARD_PCI_T1, get_response, sizeof get_response, NULL, resp,
+						       &resp_len),
+					 SCARD_S_SUCCESS);
+		}
 	}
 	SCardDisconnect(card, SCARD_LEAVE_CARD);
 	SCardReleaseContext(ctx);
