@@ -104,9 +104,13 @@ else
 	pass "no listener on port 35963 in this machine's network namespace"
 fi
 
-# 4. A package upgrade (here: reinstall) does not bring the file back.
-if DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install --reinstall -y -qq \
-	-o Dpkg::Options::=--force-confold vsmartcard-vpcd >"$work/reinstall.log" 2>&1; then
+# 4. A package upgrade (here: reinstall) does not bring the file back. Stale package
+# lists (test/setup updates them only when it installs something) get one update.
+reinstall() {
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install --reinstall -y -qq \
+		-o Dpkg::Options::=--force-confold vsmartcard-vpcd >>"$work/reinstall.log" 2>&1
+}
+if reinstall || { apt-get -o DPkg::Lock::Timeout=900 update -qq >>"$work/reinstall.log" 2>&1 && reinstall; }; then
 	if [ ! -e "$VPCD_CONF" ] && [ -f "$diverted" ]; then
 		pass "after reinstalling vsmartcard-vpcd, $VPCD_CONF is still diverted"
 	else
