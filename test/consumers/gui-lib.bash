@@ -1,0 +1,140 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# test/consumers/gui-lib.bash: shared by the tests that drive real application windows
+# (libreoffice-*.sh, chromium-*.sh) on an X server of their own (Xvfb), the way a user
+# does: the dialogs are answered with the keyboard through xdotool, never by screen
+# coordinates. Sourced after nss-lib.bash. Provides:
+#   gui_need            fails loudly when Xvfb, xdotool, import or tesseract is missing
+#   gui_begin NAME      after nss_begin: $OUT (screenshots and logs, kept after the run:
+#                       ${HPKI_TEST_OUTPUT:-$TOP/test/consumers/output}/NAME, emptied
+#                       first), starts Xvfb on a free display (DISPLAY exported),
+#                       a HOME of its own under $WORK
+#   spawn VAR CMD...    starts CMD in a session of its own (setsid), its PID (= process
+#                       group) in VAR; stopped at exit (TERM, then KILL after 5 s)
+#   stop_group PGID     stops one such group now
+#   shot NAME           screenshot of the whole display: $OUT/NN-NAME.png
+#   wait_window REGEX [S]       prints the id of a window whose name matches, waits up to
+#                               S s (default 30); status 1 if none came
+#   wait_no_window REGEX [S]    waits until no window name matches
+#   key_to WIN KEYS...          focuses WIN and sends the keys (xdotool key names)
+#   type_to WIN TEXT            focuses WIN and types TEXT
+#   windows                     the named windows, one "id name" a line (for the log)
+#   ocr PNG [GEOMETRY]          the text tesseract reads on the screenshot (or on the
+#                               part GEOMETRY, WxH+X+Y), scaled up twice
+#   elapsed                     seconds since gui_begin, for the timing line
+# Without a window manager X gives the keyboard to the window that was focused last;
+# key_to and type_to focus the dialog (XSetInputFocus) before each input.
+
+gui_need() {
+	need Xvfb xvfb
+	need xdotool xdotool
+	need xwininfo x11-utils
+	need import imagemagick
+	need convert imagemagick
+	need tesseract tesseract-ocr
+}
+
+groups=()
+stop_group() { # pgid
+	kill -TERM -- "-$1" 2>/dev/null || return 0
+	for _ in $(seq 50); do kill -0 -- "-$1" 2>/dev/null || return 0; sleep 0.1; done
+	kill -KILL -- "-$1" 2>/dev/null
+	return 0
+}
+stop_all() {
+	local i
+	# last started first: the applications before the X server
+	for ((i = ${#groups[@]} - 1; i >= 0; i--)); do stop_group "${groups[i]}"; done
+	groups=()
+}
+spawn() { # VAR command...
+	local var=$1
+	shift
+	setsid "$@" </dev/null &
+	printf -v "$var" '%s' "$!"
+	groups+=("$!")
+}
+
+gui_begin() {
+	local name=$1 dfile
+	OUT=${HPKI_TEST_OUTPUT:-$TOP/test/consumers/output}/$name
+	rm -rf "$OUT"
+	mkdir -p "$OUT" || { fail "cannot create $OUT"; finish; }
+	echo "screenshots and logs: $OUT"
+	nss_cleanup_hooks+=(stop_all)
+	export HOME=$WORK/home
+	mkdir -p "$HOME"
+	gui_t0=$(date +%s%N)
+	shot_n=0
+	# -displayfd: the server picks a free display number and writes it to the pipe.
+	dfile=$WORK/xvfb.display
+	setsid Xvfb -displayfd 3 -screen 0 1280x900x24 -nolisten tcp \
+		3>"$dfile" >"$OUT/xvfb.log" 2>&1 </dev/null &
+	groups+=("$!")
+	for _ in $(seq 100); do [ -s "$dfile" ] && break; sleep 0.05; done
+	[ -s "$dfile" ] || { fail "Xvfb did not start ($OUT/xvfb.log)"; finish; }
+	export DISPLAY=:$(head -n 1 "$dfile")
+	unset WAYLAND_DISPLAY
+	check "Xvfb runs on $DISPLAY" xwininfo -root -display "$DISPLAY" >/dev/null
+}
+
+elapsed() { echo $((($(date +%s%N) - gui_t0) / 1000000000)); }
+
+shot() {
+	shot_n=$((shot_n + 1))
+	local f
+	f=$OUT/$(printf '%02d' "$shot_n")-$1.png
+	import -window root "$f" 2>/dev/null || echo "(screenshot $f failed)"
+	echo "   [screenshot $(basename "$f")]"
+}
+
+windows() {
+	local w n
+	for w in $(xdotool search --onlyvisible --name . 2>/dev/null); do
+		n=$(xdotool getwindowname "$w" 2>/dev/null)
+		[ -n "$n" ] && echo "$w $n"
+	done
+}
+
+wait_window() { # regex [seconds]
+	local i w
+	for ((i = 0; i < ${2:-30} * 5; i++)); do
+		w=$(xdotool search --onlyvisible --name "$1" 2>/dev/null | head -n 1)
+		[ -n "$w" ] && { echo "$w"; return 0; }
+		sleep 0.2
+	done
+	return 1
+}
+
+wait_no_window() { # regex [seconds]
+	local i
+	for ((i = 0; i < ${2:-30} * 5; i++)); do
+		xdotool search --onlyvisible --name "$1" >/dev/null 2>&1 || return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+key_to() { # window keys...
+	local w=$1
+	shift
+	xdotool windowfocus --sync "$w" 2>/dev/null || xdotool windowfocus "$w"
+	sleep 0.2
+	xdotool key --delay 80 "$@"
+}
+
+type_to() { # window text
+	xdotool windowfocus --sync "$1" 2>/dev/null || xdotool windowfocus "$1"
+	sleep 0.2
+	xdotool type --delay 60 "$2"
+}
+
+ocr() { # png [geometry]
+	local src=$1 tmp=$WORK/ocr.png
+	if [ -n "${2:-}" ]; then
+		convert "$src" -crop "$2" +repage -resize 200% -colorspace Gray "$tmp"
+	else
+		convert "$src" -resize 200% -colorspace Gray "$tmp"
+	fi
+	tesseract "$tmp" - 2>/dev/null
+}
