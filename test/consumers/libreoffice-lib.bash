@@ -108,5 +108,9 @@ pdf_select_cert() { # window of "PDF Options"
 	sleep 0.5
 	shot pdf-select-certificate
 	key_to "$w" Down Return
-	wait_no_window '^Select X.509 Certificate$' 10
+	check "certificate picked, 'Select X.509 Certificate' closed" \
+		wait_no_window '^Select X.509 Certificate$' 10
+	# LibreOffice gives the keyboard back to "PDF Options" a moment later; a key sent
+	# before that is lost.
+	sleep 1
 }
