@@ -19,8 +19,10 @@
 #   key_to WIN KEYS...          focuses WIN and sends the keys (xdotool key names)
 #   type_to WIN TEXT            focuses WIN and types TEXT
 #   windows                     the named windows, one "id name" a line (for the log)
-#   ocr PNG [GEOMETRY]          the text tesseract reads on the screenshot (or on the
-#                               part GEOMETRY, WxH+X+Y), scaled up twice
+#   ocr PNG [GEOMETRY [bw]]     the text tesseract reads on the screenshot (or on the
+#                               part GEOMETRY, WxH+X+Y, "" for all), scaled up twice;
+#                               bw: three times and black-and-white, which reads text
+#                               on a highlighted row too
 #   elapsed                     seconds since gui_begin, for the timing line
 # Without a window manager X gives the keyboard to the window that was focused last;
 # key_to and type_to focus the dialog (XSetInputFocus) before each input.
@@ -129,12 +131,10 @@ type_to() { # window text
 	xdotool type --delay 60 "$2"
 }
 
-ocr() { # png [geometry]
-	local src=$1 tmp=$WORK/ocr.png
-	if [ -n "${2:-}" ]; then
-		convert "$src" -crop "$2" +repage -resize 200% -colorspace Gray "$tmp"
-	else
-		convert "$src" -resize 200% -colorspace Gray "$tmp"
-	fi
+ocr() { # png [geometry [bw]]
+	local src=$1 tmp=$WORK/ocr.png crop=() scale=(-resize 200% -colorspace Gray)
+	[ -n "${2:-}" ] && crop=(-crop "$2" +repage)
+	[ "${3:-}" = bw ] && scale=(-resize 300% -colorspace Gray -threshold 55%)
+	convert "$src" "${crop[@]}" "${scale[@]}" "$tmp"
 	tesseract "$tmp" - 2>/dev/null
 }
