@@ -23,6 +23,13 @@
 #                               part GEOMETRY, WxH+X+Y, "" for all), scaled up twice;
 #                               bw: three times and black-and-white, which reads text
 #                               on a highlighted row too
+#   window_png WIN FILE         a screenshot of window WIN only (cut to its geometry)
+#   retry_until_changed WIN CMD...   runs CMD (keys typed into WIN) until WIN looks
+#                               different afterwards (more than 150 pixels changed), up
+#                               to 4 times. A dialog that has just got the keyboard back
+#                               from a closed child dialog can drop the first keys; this
+#                               proves the input arrived. (tesseract reads text inside
+#                               entry fields too poorly to check it that way.)
 #   elapsed                     seconds since gui_begin, for the timing line
 # Without a window manager X gives the keyboard to the window that was focused last;
 # key_to and type_to focus the dialog (XSetInputFocus) before each input.
@@ -33,6 +40,7 @@ gui_need() {
 	need xwininfo x11-utils
 	need import imagemagick
 	need convert imagemagick
+	need compare imagemagick
 	need tesseract tesseract-ocr
 }
 
@@ -137,4 +145,26 @@ ocr() { # png [geometry [bw]]
 	[ "${3:-}" = bw ] && scale=(-resize 300% -colorspace Gray -threshold 55%)
 	convert "$src" "${crop[@]}" "${scale[@]}" "$tmp"
 	tesseract "$tmp" - 2>/dev/null
+}
+
+window_png() { # window file
+	local X Y WIDTH HEIGHT
+	eval "$(xdotool getwindowgeometry --shell "$1" | grep -E '^(X|Y|WIDTH|HEIGHT)=')"
+	import -window root -crop "${WIDTH}x${HEIGHT}+${X}+${Y}" +repage "$2" 2>/dev/null
+}
+
+retry_until_changed() { # window command...
+	local w=$1 i n
+	shift
+	for i in 1 2 3 4; do
+		window_png "$w" "$WORK/before.png"
+		"$@"
+		sleep 0.7
+		window_png "$w" "$WORK/after.png"
+		n=$(compare -metric AE -fuzz 10% "$WORK/before.png" "$WORK/after.png" null: 2>&1)
+		[ "${n%%.*}" -gt 150 ] 2>/dev/null && return 0
+		echo "   (the dialog did not change after the keys: ${n:-?} pixels; try $i)"
+		sleep 1
+	done
+	return 1
 }

@@ -15,8 +15,10 @@
 #   lo_quit            asks the office to terminate, waits for it
 #   cert_pin WIN PIN   types PIN into LibreOffice's password dialog WIN and presses Return
 #   pdf_dialog_to_signatures   in the PDF Options dialog: the Digital Signatures tab
-#   pdf_select_cert    Select… in that tab: answers the token login (signature PIN) and
-#                      picks the holder's certificate in "Select X.509 Certificate"
+#   pdf_select_cert    Select… in that tab: answers the token login (signature PIN),
+#                      picks the holder's certificate in "Select X.509 Certificate",
+#                      fills Location and waits until it shows (keyboard is back)
+#   pdf_password WIN PASSWORD   types the "Certificate password"
 # The signature library hpki-sig-pkcs11.so (one token, "HPKI Application"): LibreOffice
 # logs in to every token that needs a PIN while it lists the signing certificates, so
 # with hpki-pkcs11.so it would ask for the authentication PIN too.
@@ -110,7 +112,25 @@ pdf_select_cert() { # window of "PDF Options"
 	key_to "$w" Down Return
 	check "certificate picked, 'Select X.509 Certificate' closed" \
 		wait_no_window '^Select X.509 Certificate$' 10
-	# LibreOffice gives the keyboard back to "PDF Options" a moment later; a key sent
-	# before that is lost.
+	# LibreOffice gives the keyboard back to "PDF Options" a moment later; keys sent
+	# before that are lost (and a Return would then press "Select…" again). So first
+	# a Location (digits and '-' only: no letter can hit a button's mnemonic), until
+	# the dialog shows a change.
 	sleep 1
+	check "PDF Options takes keyboard input again (Location '$PDF_LOCATION' typed)" \
+		retry_until_changed "$1" pdf_location "$1"
+}
+PDF_LOCATION=100-0013 # a postal code
+pdf_field() { # window alt-key text: replace the field's text
+	key_to "$1" "$2" ctrl+a
+	xdotool type --delay 60 "$3"
+}
+pdf_password() { # window password: the "Certificate password" field
+	# Four dots change too few pixels to tell from the blinking cursor, so this is not
+	# checked on screen; the card's VERIFY count shows whether it arrived.
+	pdf_field "$1" alt+p "$2"
+}
+pdf_location() { # window
+	key_to "$1" alt+l ctrl+a
+	xdotool type --delay 60 "$PDF_LOCATION"
 }

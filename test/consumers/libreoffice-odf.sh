@@ -78,9 +78,12 @@ echo "== Select X.509 Certificate: the holder's certificate, a description, Sign
 sw=$(wait_window '^Select X.509 Certificate$' 5)
 sleep 0.5
 shot certificate-list
-key_to "$sw" Down alt+d
-xdotool type --delay 30 "TEST referral (fictional)"
-sleep 0.3
+describe() { # the certificate row, then a description (proves the keyboard arrived)
+	key_to "$1" Down alt+d ctrl+a
+	xdotool type --delay 30 "TEST referral (fictional)"
+}
+check "certificate selected and description typed (the dialog changed)" \
+	retry_until_changed "$sw" describe "$sw"
 shot certificate-selected
 key_to "$sw" Return # Sign is the default button
 

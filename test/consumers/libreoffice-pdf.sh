@@ -52,10 +52,8 @@ pdf_dialog_to_signatures "$w"
 shot pdf-options-signatures-tab
 pdf_select_cert "$w"
 check "one VERIFY after the token login (verify_pin=$(card_stat verify_pin))" test "$(card_stat verify_pin)" = 1
-key_to "$w" alt+p # Certificate password
-xdotool type --delay 60 "$SIGN_PIN"
-key_to "$w" alt+r # Reason
-xdotool type --delay 30 "TEST referral (fictional)"
+pdf_password "$w" "$SIGN_PIN"
+pdf_field "$w" alt+r "TEST referral (fictional)" # Reason
 sleep 0.3
 shot pdf-certificate-and-password
 key_to "$w" Return # Export

@@ -51,8 +51,7 @@ pdf_dialog_to_signatures "$w"
 pdf_select_cert "$w"
 check "token login with the right PIN: one VERIFY (verify_pin=$(card_stat verify_pin))" \
 	test "$(card_stat verify_pin)" = 1
-key_to "$w" alt+p # Certificate password
-xdotool type --delay 60 "$WRONG_PIN"
+pdf_password "$w" "$WRONG_PIN"
 sleep 0.3
 shot wrong-certificate-password
 key_to "$w" Return # Export
@@ -99,6 +98,8 @@ tries=$("$HPKI_VCARD" ctl tries sig)
 wrong=$(($(card_stat verify_pin) - 1))
 echo "card: $stats; signature PIN $tries"
 echo "measured: $wrong wrong signature-PIN VERIFYs, signature PIN tries left: ${tries#ok }"
+check "the typed wrong PIN reached the card (wrong VERIFYs: $wrong; 0 = field left empty)" \
+	test "$wrong" -ge 1
 check "the card lost at most one try (wrong VERIFYs: $wrong, tries left: ${tries#ok })" \
 	test "$wrong" -le 1 -a "${tries#ok }" -ge 14
 check "the card did not sign (PSO=$(card_stat ins_2A))" test "$(card_stat ins_2A)" = 0
