@@ -86,8 +86,7 @@ unlock_dialog() { # name
 		grep -q "unlock $AUTH_TOKEN to authenticate to localhost" <<<"$text"
 	check "$name: no PIN reached the card before it was typed (verify_pin=$(card_stat verify_pin))" \
 		test "$(card_stat verify_pin)" = 0
-	type_to "$w" "$AUTH_PIN"
-	xdotool key Return
+	answer "$w" '^Unlock Security Device$' "$AUTH_PIN"
 	check "$name: the dialog closed" wait_no_window '^Unlock Security Device$' 15
 }
 

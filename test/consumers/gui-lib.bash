@@ -18,6 +18,8 @@
 #   wait_no_window REGEX [S]    waits until no window name matches
 #   key_to WIN KEYS...          focuses WIN and sends the keys (xdotool key names)
 #   type_to WIN TEXT            focuses WIN and types TEXT
+#   answer WIN REGEX TEXT       types TEXT and Return into dialog WIN (name REGEX); if the
+#                               dialog is still there 5 s later (keys lost), once more
 #   windows                     the named windows, one "id name" a line (for the log)
 #   ocr PNG [GEOMETRY [bw]]     the text tesseract reads on the screenshot (or on the
 #                               part GEOMETRY, WxH+X+Y, "" for all), scaled up twice;
@@ -137,6 +139,21 @@ type_to() { # window text
 	xdotool windowfocus --sync "$1" 2>/dev/null || xdotool windowfocus "$1"
 	sleep 0.2
 	xdotool type --delay 60 "$2"
+}
+
+answer() { # window name-regex text
+	local i
+	for i in 1 2; do
+		xdotool windowfocus --sync "$1" 2>/dev/null || xdotool windowfocus "$1"
+		sleep 0.2
+		xdotool key ctrl+a BackSpace
+		xdotool type --delay 60 "$3"
+		xdotool key Return
+		wait_no_window "$2" 5 && return 0
+		xdotool search --onlyvisible --name "$2" 2>/dev/null | grep -qx "$1" || return 0
+		echo "   (dialog '$2' still open after the answer; typing it again)"
+	done
+	return 1
 }
 
 ocr() { # png [geometry [bw]]

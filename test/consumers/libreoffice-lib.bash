@@ -85,8 +85,7 @@ lo_quit() {
 }
 
 cert_pin() { # window pin
-	type_to "$1" "$2"
-	xdotool key Return
+	answer "$1" '^Enter Password' "$2"
 }
 
 pdf_dialog_to_signatures() { # window of "PDF Options"
