@@ -4,7 +4,7 @@
  * application uses (G31 annex B): EF.CIAInfo, EF.OD, EF.AOD (password objects),
  * EF.PrKD (RSA private keys) and EF.CD (X.509 certificates).
  *
- * The DER is produced and parsed with OpenSSL's ASN.1 templates (src/common/cio.c);
+ * The DER is produced and parsed with OpenSSL's ASN.1 templates (src/cio/cio.c);
  * callers see plain C structs only. Encoders are used by the virtual card, decoders
  * by the module's card driver.
  *

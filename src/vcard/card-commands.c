@@ -21,6 +21,9 @@
 /* File descriptor bytes (ISO 7816-4 §7.4.5): working / internal transparent EF. */
 #define FDB_WORKING_EF 0x01
 #define FDB_INTERNAL_EF 0x09
+/* Block size and filler of an EF read with the quirk read_pads_with_ff. */
+#define READ_PAD_BLOCK 256
+#define READ_PAD_BYTE 0xFF
 /* PKCS#1 v1.5 block type 1 needs at least 11 bytes of padding (RFC 8017 §9.2). */
 #define PKCS1_MIN_PADDING 11
 
@@ -43,13 +46,15 @@ static void reply_byte(struct vcard *card, uint8_t byte)
 /* ---- SELECT (G31 C.2) --------------------------------------------------------------- */
 
 /* Entering an application: a different one drops every security state, because it is
- * per application and not carried over (G31 §4.4.2 (3)); re-selecting the same keeps it.
+ * per application and not carried over (G31 §4.4.2 (3)); re-selecting the same keeps it,
+ * unless the quirk reselect_clears_pin says this card resets the DF's security status on
+ * every selection (never observed either way: card-fidelity.md §2.1 #26, §3 (6)).
  * The security environment and the current EF are always reset. */
 static void enter_app(struct vcard *card, int index)
 {
 	size_t i;
 
-	if (card->vol.current_app != index)
+	if (card->vol.current_app != index || card->quirks.reselect_clears_pin)
 		for (i = 0; i < VCARD_MAX_APPS; i++)
 			card->vol.verified[i] = false;
 	card->vol.current_app = index;
@@ -77,6 +82,15 @@ static int find_app_by_name(const struct vcard *card, const uint8_t *name, size_
 	return -1;
 }
 
+/* G31 C.2.2 defines "no FCI" (P2 b4-b3 = 11) for EF selection only; a card may ignore
+ * it for a DF and send the FCI anyway, or refuse it (card-fidelity.md §1.3, risk 1). */
+static uint8_t df_select_answer(const struct vcard *card, uint8_t answer)
+{
+	if (answer == SELECT_ANSWER_NONE && card->quirks.df_select == VCARD_DF_SELECT_ALWAYS_FCI)
+		return SELECT_ANSWER_FCI;
+	return answer;
+}
+
 /* P1=04: by DF name, full or partial; P2 b2-b1 00 first, 10 next (G31 C.2.2). */
 static uint16_t select_by_name(struct vcard *card, const struct vcard_apdu *apdu)
 {
@@ -86,6 +100,9 @@ static uint16_t select_by_name(struct vcard *card, const struct vcard_apdu *apdu
 
 	if ((apdu->p2 & 0xF0) != 0 || occurrence == 0x01 || occurrence == 0x03 || answer == 0x08)
 		return HPKI_SW_WRONG_P1P2_DATA;
+	if (answer == SELECT_ANSWER_NONE && card->quirks.df_select == VCARD_DF_SELECT_REFUSE_NO_FCI)
+		return card->quirks.df_select_sw;
+	answer = df_select_answer(card, answer);
 	if (apdu->lc == 0 || apdu->lc > HPKI_AID_MAX_LEN)
 		return HPKI_SW_WRONG_LENGTH;
 	if (occurrence == HPKI_SELECT_P2_NEXT_FCI)
@@ -177,12 +194,36 @@ static uint16_t resolve_read_target(struct vcard *card, const struct vcard_apdu 
 	return HPKI_SW_OK;
 }
 
+/* The EF's size as READ BINARY sees it: its content, or with the quirk read_pads_with_ff
+ * the content rounded up to whole 256-byte blocks, the rest reading FF — what the real
+ * JMA card's answers suggest (GEBO read whole blocks and got 9000; FF = unwritten,
+ * card-fidelity.md §1.4, §2.1 #12). */
+static size_t readable_size(const struct vcard *card, const struct vcard_file *file)
+{
+	if (!card->quirks.read_pads_with_ff)
+		return file->len;
+	return (file->len + READ_PAD_BLOCK - 1) / READ_PAD_BLOCK * READ_PAD_BLOCK;
+}
+
+static void reply_file_bytes(struct vcard *card, const struct vcard_file *file, size_t offset, size_t count)
+{
+	size_t from_data = offset >= file->len ? 0 : file->len - offset;
+
+	if (from_data > count)
+		from_data = count;
+	if (from_data > 0)
+		reply_append(card, file->data + offset, from_data);
+	memset(card->reply + card->reply_len, READ_PAD_BYTE, count - from_data);
+	card->reply_len += count - from_data;
+}
+
 /* Fewer bytes than Ne (also for a wildcard Le 00 / 0000): data + 6282 "end of file
- * reached before reading Ne bytes" (ISO 7816-4 §5.6). Offset at or past the end: 6B00. */
+ * reached before reading Ne bytes" (ISO 7816-4 §5.6), or 9000 on a card padding with FF.
+ * Offset at or past the end: 6B00. */
 uint16_t vcard_cmd_read_binary(struct vcard *card, const struct vcard_apdu *apdu)
 {
 	const struct vcard_file *file;
-	size_t offset = 0, count;
+	size_t offset = 0, count, size;
 	int index = -1;
 	uint16_t sw;
 
@@ -194,11 +235,14 @@ uint16_t vcard_cmd_read_binary(struct vcard *card, const struct vcard_apdu *apdu
 	file = &current_app(card)->files[index];
 	if (file->internal)
 		return HPKI_SW_INCOMPATIBLE_FILE;
-	if (offset >= file->len)
+	size = readable_size(card, file);
+	if (offset >= size)
 		return HPKI_SW_WRONG_P1P2;
-	count = file->len - offset < apdu->ne ? file->len - offset : apdu->ne;
-	reply_append(card, file->data + offset, count);
-	return count < apdu->ne ? HPKI_SW_END_OF_FILE : HPKI_SW_OK;
+	count = size - offset < apdu->ne ? size - offset : apdu->ne;
+	reply_file_bytes(card, file, offset, count);
+	if (count < apdu->ne && !card->quirks.read_pads_with_ff)
+		return HPKI_SW_END_OF_FILE;
+	return HPKI_SW_OK;
 }
 
 /* ---- VERIFY (G31 C.3) ------------------------------------------------------------------ */
@@ -221,8 +265,18 @@ static uint16_t check_pin(struct vcard *card, struct vcard_app *app, const uint8
 	return match ? HPKI_SW_OK : tries_left_sw(&app->pin);
 }
 
+/* VERIFY without data: the state, 9000 or 63Cx (G31 C.3.4). With the quirk
+ * empty_verify_always_tries, 63Cx even when verified, as the My Number card does
+ * (OpenSC PR 959), whose card OS the 2019 JMA card resembles (card-fidelity.md §1.5, risk 2). */
+static uint16_t verification_status(const struct vcard *card, const struct vcard_app *app)
+{
+	if (card->vol.verified[card->vol.current_app] && !card->quirks.empty_verify_always_tries)
+		return HPKI_SW_OK;
+	return tries_left_sw(&app->pin);
+}
+
 /*
- * Without data (case 1): 9000 when verified, else 63Cx — never costs a try (G31 C.3.4,
+ * Without data (case 1): the verification status — never costs a try (G31 C.3.4,
  * facts §3). A PIN of a length outside 4–16 is refused with 6700 before comparison and
  * costs no try (a length check real cards may place after the counter; we do not).
  */
@@ -239,7 +293,7 @@ uint16_t vcard_cmd_verify(struct vcard *card, const struct vcard_apdu *apdu)
 	if (app->pin.tries_left == 0)
 		return HPKI_SW_AUTH_BLOCKED;
 	if (apdu->lc == 0)
-		return card->vol.verified[card->vol.current_app] ? HPKI_SW_OK : tries_left_sw(&app->pin);
+		return verification_status(card, app);
 	if (apdu->lc < HPKI_PIN_MIN_LEN || apdu->lc > HPKI_PIN_MAX_LEN)
 		return HPKI_SW_WRONG_LENGTH;
 	return check_pin(card, app, apdu->data, apdu->lc);
@@ -247,11 +301,27 @@ uint16_t vcard_cmd_verify(struct vcard *card, const struct vcard_apdu *apdu)
 
 /* ---- MSE SET (G31 C.5) ---------------------------------------------------------------------- */
 
+/*
+ * A wrong reference as the real JMA card answers it (MIYH scan, card-fidelity.md §1.1):
+ * the value names an EF of the current DF; a PIN or other secret IEF 6982, any other
+ * existing EF 6981, none 6A82.
+ */
+static uint16_t wrong_reference_by_file(const struct vcard_app *app, uint16_t value)
+{
+	int index = vcard_find_file_by_fid(app, value);
+
+	if (index < 0)
+		return HPKI_SW_FILE_NOT_FOUND;
+	return app->files[index].internal ? HPKI_SW_SECURITY_STATUS : HPKI_SW_INCOMPATIBLE_FILE;
+}
+
 /* Only "41 B6" with exactly one 2-byte reference DO: tag 84 key reference 000C (JMA,
- * facts §4.2) or tag 81 file reference 0017 (G31 C.5 example), by profile. */
+ * facts §4.2) or tag 81 file reference 0017 (G31 C.5 example), by profile. A wrong
+ * value: 6A88, or as the JMA card answers with the quirk mse_by_file. */
 uint16_t vcard_cmd_mse(struct vcard *card, const struct vcard_apdu *apdu)
 {
 	struct vcard_app *app = current_app(card);
+	uint16_t value;
 
 	if (apdu->p1 != HPKI_MSE_P1_SET_COMPUTE || apdu->p2 != HPKI_MSE_P2_DST)
 		return HPKI_SW_WRONG_P1P2_DATA;
@@ -263,8 +333,9 @@ uint16_t vcard_cmd_mse(struct vcard *card, const struct vcard_apdu *apdu)
 		return HPKI_SW_REF_NOT_FOUND;
 	if (apdu->data[0] != app->mse_tag)
 		return HPKI_SW_WRONG_DATA;
-	if ((uint16_t)(apdu->data[2] << 8 | apdu->data[3]) != app->mse_value)
-		return HPKI_SW_REF_NOT_FOUND;
+	value = (uint16_t)(apdu->data[2] << 8 | apdu->data[3]);
+	if (value != app->mse_value)
+		return card->quirks.mse_by_file ? wrong_reference_by_file(app, value) : HPKI_SW_REF_NOT_FOUND;
 	card->vol.mse_set = true;
 	return HPKI_SW_OK;
 }
@@ -306,8 +377,9 @@ static uint16_t sign_into_reply(struct vcard *card, struct vcard_app *app, int p
 
 /*
  * PSO CDS "00 2A 9E 9A": the host has padded (G31 C.6.1 "パディングはカード外で行う"), the
- * card does raw RSA on exactly k bytes. Checks: P1-P2 (6A86), application and MSE
- * SET in this selection (6985), verified (6982), length = k (6700), input < n (6A80).
+ * card does raw RSA on exactly k bytes. Checks: P1-P2 (6A86), application (6985),
+ * verified (6982), MSE SET in this selection (6985; 6982 with the quirk mse_by_file, as
+ * the JMA card answered: MIYH commit f067407), length = k (6700), input < n (6A80).
  */
 uint16_t vcard_cmd_pso(struct vcard *card, const struct vcard_apdu *apdu)
 {
@@ -320,7 +392,7 @@ uint16_t vcard_cmd_pso(struct vcard *card, const struct vcard_apdu *apdu)
 	if (!card->vol.verified[card->vol.current_app])
 		return HPKI_SW_SECURITY_STATUS;
 	if (!card->vol.mse_set)
-		return HPKI_SW_CONDITIONS_NOT_SATISFIED;
+		return card->quirks.mse_by_file ? HPKI_SW_SECURITY_STATUS : HPKI_SW_CONDITIONS_NOT_SATISFIED;
 	if (apdu->lc != app->modulus_len)
 		return HPKI_SW_WRONG_LENGTH;
 	if (memcmp(apdu->data, app->modulus, app->modulus_len) >= 0)

@@ -85,6 +85,7 @@ struct vcard {
 	bool extended_length;
 	bool command_chaining;
 	enum vcard_response_mode response_mode;
+	struct vcard_quirks quirks;
 	char *holder;
 
 	struct vcard_app apps[VCARD_MAX_APPS];

@@ -21,6 +21,11 @@
  *
  * The jma directory files are padded with 00 to a multiple of 64 bytes, as fixed-size
  * EFs on real cards are (ISO 7816-15 §8.2 allows it); the jahis ones are exact.
+ *
+ * The quirk jma_file_inventory (jma, jma-2019) gives the files the real JMA card was
+ * seen to have in the MSE scan of card-fidelity.md §1.1: PIN IEF 0008 (SFI 8, the
+ * "88" of VERIFY: G31 C.3.2), a second secret IEF 0009, and a certificate EF 000F —
+ * the root CA moves there from 0018, which was never seen.
  */
 #include "card-internal.h"
 
@@ -47,6 +52,7 @@ struct layout {
 	bool has_empty_pukd_dcod;            /* jma: OD names PuKD 0003 and DCOD 0005 */
 	uint16_t pin_iefid;                  /* 0 = no PIN file */
 	uint8_t pin_sfi;
+	uint16_t secret_iefid;               /* 0 = none; another IEF (JMA 0009: a PUK?) */
 	uint16_t key;
 	uint8_t key_sfi;
 	uint16_t ee_cert, ca_cert, root_cert;
@@ -434,6 +440,11 @@ static int build_files(struct vcard_app *app, const struct layout *lay, const st
 	struct object_ids ids = ids_for(profile, app->number);
 	int rc;
 
+	/* A card whose CA certificate entry carries the key's iD: nothing in ISO
+	 * 7816-15 forbids it, and the module must still pair key and certificate. */
+	if (config->ca_shares_key_id)
+		ids.ca = ids.key;
+
 	rc = build_cia_info(app, lay, ee, ee_len);
 	rc = rc == 0 ? build_od(app, lay) : rc;
 	rc = rc == 0 ? build_aod(app, lay) : rc;
@@ -443,6 +454,8 @@ static int build_files(struct vcard_app *app, const struct layout *lay, const st
 		rc = add_empty_directory(app, HPKI_JMA_FID_PUKD) == 0 ? add_empty_directory(app, HPKI_JMA_FID_DCOD) : -1;
 	if (rc == 0 && lay->pin_iefid != 0)
 		rc = add_internal_file(app, lay->pin_iefid, lay->pin_sfi);
+	if (rc == 0 && lay->secret_iefid != 0)
+		rc = add_internal_file(app, lay->secret_iefid, 0);
 	if (rc == 0) {
 		app->key_file = (int)app->file_count;
 		rc = add_internal_file(app, lay->key, lay->key_sfi);
@@ -455,9 +468,32 @@ static int build_files(struct vcard_app *app, const struct layout *lay, const st
 	return add_certificates(app, lay, config, ee, ee_len, error);
 }
 
+/* JMA file identifiers from the MSE scan of a real card (card-fidelity.md §1.1). */
+#define JMA_FID_PIN_IEF 0x0008
+#define JMA_SFI_PIN_IEF 0x08
+#define JMA_FID_SECRET_IEF 0x0009
+#define JMA_FID_ROOT_CERT 0x000F
+
+/* The profile's layout with the quirks that change files applied. */
+static struct layout layout_for(const struct vcard *card)
+{
+	struct layout lay = card->profile == VCARD_PROFILE_JAHIS ? jahis_layout : jma_layout;
+
+	if (card->quirks.prkd_without_key_reference)
+		lay.has_key_reference = false;
+	if (card->quirks.jma_file_inventory && card->profile != VCARD_PROFILE_JAHIS) {
+		lay.pin_iefid = JMA_FID_PIN_IEF;
+		lay.pin_sfi = JMA_SFI_PIN_IEF;
+		lay.secret_iefid = JMA_FID_SECRET_IEF;
+		lay.root_cert = JMA_FID_ROOT_CERT;
+	}
+	return lay;
+}
+
 static int build_app(struct vcard *card, const struct vcard_config *config, int number, const char **error)
 {
-	const struct layout *lay = card->profile == VCARD_PROFILE_JAHIS ? &jahis_layout : &jma_layout;
+	const struct layout layout = layout_for(card);
+	const struct layout *lay = &layout;
 	struct vcard_app *app = &card->apps[card->app_count++];
 	bool signature = number == VCARD_APP_SIGNATURE;
 	uint8_t *ee = NULL;

@@ -127,6 +127,9 @@ struct vcard *vcard_new(const struct vcard_config *config, const char **error)
 	card->extended_length = config->profile == VCARD_PROFILE_JMA_2019 ? false : config->extended_length;
 	card->command_chaining = config->command_chaining;
 	card->response_mode = config->response_mode;
+	card->quirks = config->quirks;
+	if (card->quirks.df_select_sw == 0)
+		card->quirks.df_select_sw = HPKI_SW_WRONG_P1P2_DATA;
 	card->holder = strdup(config->holder != NULL ? config->holder : "doctor");
 	if (card->holder == NULL || vcard_profile_build(card, &filled, error) != 0) {
 		vcard_free(card);
@@ -219,8 +222,20 @@ static uint16_t parse_extended_body(const uint8_t *body, size_t body_len, struct
 	return HPKI_SW_OK;
 }
 
-/* Inconsistent length fields, or the extended form on a card without it: 6700. */
-static uint16_t parse_apdu(const uint8_t *cmd, size_t len, bool extended_ok, struct vcard_apdu *apdu)
+/* Whether this command may use extended Lc/Le: never without extended length; with
+ * the scope "PSO only", only an ISO PSO (the one extended command seen working on a
+ * JMA card: card-fidelity.md §2.1 #14, #15, risk 3). */
+static bool extended_allowed(const struct vcard *card, uint8_t cla, uint8_t ins)
+{
+	if (!card->extended_length)
+		return false;
+	if (card->quirks.extended_scope == VCARD_EXTENDED_ALL)
+		return true;
+	return (cla & (uint8_t)~HPKI_CLA_CHAIN) == HPKI_CLA_ISO && ins == HPKI_INS_PSO;
+}
+
+/* Inconsistent length fields, or the extended form where the card refuses it: 6700. */
+static uint16_t parse_apdu(const struct vcard *card, const uint8_t *cmd, size_t len, struct vcard_apdu *apdu)
 {
 	memset(apdu, 0, sizeof *apdu);
 	if (len < 4)
@@ -233,21 +248,23 @@ static uint16_t parse_apdu(const uint8_t *cmd, size_t len, bool extended_ok, str
 		return HPKI_SW_OK;
 	if (cmd[4] != 0 || len == 5)
 		return parse_short_body(cmd + 4, len - 4, apdu);
-	return extended_ok ? parse_extended_body(cmd + 4, len - 4, apdu) : HPKI_SW_WRONG_LENGTH;
+	return extended_allowed(card, cmd[0], cmd[1]) ? parse_extended_body(cmd + 4, len - 4, apdu)
+						       : HPKI_SW_WRONG_LENGTH;
 }
 
 /* ---- dispatch ------------------------------------------------------------------------- */
 
 /* CLA 00 (10 chained) is ISO; CLA 80 (90 chained) exists on the jma-2019 card only, for
  * its signature command. Unknown class 6E00, unknown instruction 6D00 — including MSE
- * and ISO PSO on jma-2019, which does not support them. */
+ * and ISO PSO on jma-2019, unless the quirk legacy_accepts_iso says this 2019 card
+ * knows them too (card-fidelity.md §4 question 9: nobody tried MSE on that card). */
 static vcard_handler find_handler(const struct vcard *card, const struct vcard_apdu *apdu, uint16_t *sw)
 {
 	uint8_t cla = apdu->cla & (uint8_t)~HPKI_CLA_CHAIN;
-	bool legacy = card->profile == VCARD_PROFILE_JMA_2019;
+	bool no_iso_signature = card->profile == VCARD_PROFILE_JMA_2019 && !card->quirks.legacy_accepts_iso;
 
 	*sw = HPKI_SW_INS_NOT_SUPPORTED;
-	if (cla == HPKI_CLA_PROPRIETARY && legacy)
+	if (cla == HPKI_CLA_PROPRIETARY && card->profile == VCARD_PROFILE_JMA_2019)
 		return apdu->ins == HPKI_INS_PSO ? vcard_cmd_legacy_sign : NULL;
 	if (cla != HPKI_CLA_ISO) {
 		*sw = HPKI_SW_CLA_NOT_SUPPORTED;
@@ -261,9 +278,9 @@ static vcard_handler find_handler(const struct vcard *card, const struct vcard_a
 	case HPKI_INS_VERIFY:
 		return vcard_cmd_verify;
 	case HPKI_INS_MSE:
-		return legacy ? NULL : vcard_cmd_mse;
+		return no_iso_signature ? NULL : vcard_cmd_mse;
 	case HPKI_INS_PSO:
-		return legacy ? NULL : vcard_cmd_pso;
+		return no_iso_signature ? NULL : vcard_cmd_pso;
 	default:
 		return NULL;
 	}
@@ -328,9 +345,9 @@ static uint16_t bytes_available_sw(size_t count)
 	return (uint16_t)(HPKI_SW_BYTES_AVAILABLE | (count >= SHORT_MAX_NE ? 0 : count));
 }
 
-static size_t max_ne(const struct vcard *card)
+static size_t max_ne(const struct vcard *card, const struct vcard_apdu *apdu)
 {
-	return card->extended_length ? VCARD_MAX_RESPONSE : SHORT_MAX_NE;
+	return extended_allowed(card, apdu->cla, apdu->ins) ? VCARD_MAX_RESPONSE : SHORT_MAX_NE;
 }
 
 static void hold_pending(struct vcard *card, const uint8_t *data, size_t len, uint16_t final_sw)
@@ -354,7 +371,7 @@ static size_t deliver(struct vcard *card, const struct vcard_apdu *apdu, uint16_
 		      const struct vcard_volatile *before, uint8_t *resp)
 {
 	size_t len = card->reply_len;
-	size_t ne = apdu->has_le ? apdu->ne : max_ne(card);
+	size_t ne = apdu->has_le ? apdu->ne : max_ne(card, apdu);
 
 	if (len == 0)
 		return put_sw(resp, 0, sw);
@@ -380,7 +397,7 @@ static size_t deliver(struct vcard *card, const struct vcard_apdu *apdu, uint16_
 static size_t get_response(struct vcard *card, const struct vcard_apdu *apdu, uint8_t *resp)
 {
 	size_t remaining = card->pending_len - card->pending_pos;
-	size_t ne = apdu->has_le ? apdu->ne : max_ne(card);
+	size_t ne = apdu->has_le ? apdu->ne : max_ne(card, apdu);
 	size_t count = remaining < ne ? remaining : ne;
 	uint16_t final_sw = card->pending_sw;
 
@@ -411,7 +428,7 @@ static size_t execute(struct vcard *card, const uint8_t *cmd, size_t cmd_len, ui
 	struct vcard_apdu apdu;
 	vcard_handler handler;
 	bool complete;
-	uint16_t sw = parse_apdu(cmd, cmd_len, card->extended_length, &apdu);
+	uint16_t sw = parse_apdu(card, cmd, cmd_len, &apdu);
 	size_t len;
 
 	if (sw != HPKI_SW_OK) {

@@ -228,6 +228,34 @@ static const char *apps_name(enum vcard_apps apps)
 	}
 }
 
+/* Switches the fixed status fields show already, in their historical form. */
+static bool shown_in_fixed_fields(const char *name)
+{
+	return !strcmp(name, "extended-length") || !strcmp(name, "chaining") || !strcmp(name, "response-mode");
+}
+
+/* " name=value" of every other card switch (card-switches.c), and "extended-scope"
+ * (all, pso or none: the extended-length switch's value). */
+static void append_switches(const struct vcard_config *config, char *buf, size_t size)
+{
+	const char *name;
+	char value[32];
+	size_t len = strlen(buf);
+
+	vcard_switch_get(config, "extended-length", value, sizeof value);
+	snprintf(buf + len, size - len, " extended-scope=%s", value);
+	len += strlen(buf + len);
+	for (size_t i = 0; (name = vcard_switch_name(i)) != NULL && len < size; i++) {
+		if (shown_in_fixed_fields(name))
+			continue;
+		vcard_switch_get(config, name, value, sizeof value);
+		snprintf(buf + len, size - len, " %s=%s", name, value);
+		len += strlen(buf + len);
+	}
+}
+
+/* The fixed fields keep their historical form (test/e2e/e2e-util.c reads them); the
+ * other switches follow. */
 static void ops_status(void *ctx, char *buf, size_t size)
 {
 	struct vcard_program *p = ctx;
@@ -239,6 +267,7 @@ static void ops_status(void *ctx, char *buf, size_t size)
 		 apps_name(p->config.apps), p->config.extended_length ? "yes" : "no",
 		 p->config.command_chaining ? "yes" : "no", response_mode_name(p->config.response_mode), p->delay_ms,
 		 p->vpcd.port, p->config.data_dir != NULL ? p->config.data_dir : "default", p->config.state_dir != NULL ? p->config.state_dir : "-");
+	append_switches(&p->config, buf, size);
 }
 
 static const struct vcard_control_ops control_ops = {
@@ -393,17 +422,29 @@ static void usage(FILE *out)
 		"\n"
 		"  --port PORT           vpcd port of the reader slot (default %u)\n"
 		"  --host ADDR           vpcd address (default 127.0.0.1)\n"
-		"  --profile NAME        jma (default), jahis, jma-2019, blank\n"
+		"  --profile NAME        jma (default), jahis, jma-2019, blank, jma-strict\n"
 		"  --holder NAME         test PKI holder directory (default doctor)\n"
 		"  --data-dir DIR        test PKI (default $HPKI_VCARD_DATA_DIR, else the installed\n"
 		"                        copy, else the source tree's test/pki)\n"
 		"  --state-dir DIR       keep PIN try counters here (default: not kept)\n"
 		"  --apps both|sig|auth  applications on the card (default both)\n"
-		"  --no-extended-length  refuse extended Lc/Le\n"
-		"  --no-chaining         refuse command chaining\n"
-		"  --response-mode M     direct (default), get-response (61xx), wrong-le (6Cxx)\n"
+		"  --no-extended-length  refuse extended Lc/Le (= --extended-length none)\n"
+		"  --no-chaining         refuse command chaining with 6884 (= --chaining no)\n"
+		"card behaviours (the first value is the default; doc/virtual-card.md):\n"
+		"  --df-select honour-p2|always-fci|refuse-XXXX   SELECT AID with P2=0C\n"
+		"  --empty-verify status|always-63cx    VERIFY without data when verified\n"
+		"  --extended-length all|pso|none      which commands may be extended\n"
+		"  --chaining yes|no                    command chaining\n"
+		"  --prkd-key-reference yes|no          keyReference in EF.PrKD\n"
+		"  --mse-errors 6a88|by-file            wrong MSE reference, PSO without MSE\n"
+		"  --reselect keep-pin|clear-pin        SELECT of the current application\n"
+		"  --read-past-eof 6282|ff-9000         READ BINARY beyond the end\n"
+		"  --files minimal|jma                  EFs 0008, 0009, 000F of JMA cards\n"
+		"  --response-mode direct|get-response|wrong-le   61xx (T=0 style), 6Cxx\n"
+		"  --iso-signature no|yes               jma-2019: MSE + ISO PSO as well\n"
 		"  --auth-pin PIN        authentication PIN (default 1234)\n"
 		"  --sign-pin PIN        signature PIN (default 5678)\n"
+		"  --ca-shares-key-id    EF.CD gives the issuing CA certificate the key's iD\n"
 		"  --control PATH        control socket (default $HPKI_VCARD_CONTROL)\n"
 		"  --start-removed       wait for the control command 'insert'\n"
 		"  -v, --verbose         log events (twice: APDUs too) to stderr\n"
@@ -441,6 +482,17 @@ static bool parse_profile(const char *name, enum vcard_profile *profile)
 	return false;
 }
 
+/* jma-strict is jma with the strictest value of every card switch. */
+static bool apply_profile(const char *name, struct vcard_config *cfg, struct vcard_program *p)
+{
+	p->profile_name = name;
+	if (!strcmp(name, "jma-strict")) {
+		vcard_config_set_jma_strict(cfg);
+		return true;
+	}
+	return parse_profile(name, &cfg->profile);
+}
+
 static bool parse_apps(const char *name, enum vcard_apps *apps)
 {
 	if (!strcmp(name, "both"))
@@ -449,19 +501,6 @@ static bool parse_apps(const char *name, enum vcard_apps *apps)
 		*apps = VCARD_APPS_SIGNATURE_ONLY;
 	else if (!strcmp(name, "auth") || !strcmp(name, "authentication"))
 		*apps = VCARD_APPS_AUTHENTICATION_ONLY;
-	else
-		return false;
-	return true;
-}
-
-static bool parse_response_mode(const char *name, enum vcard_response_mode *mode)
-{
-	if (!strcmp(name, "direct"))
-		*mode = VCARD_RESPONSE_DIRECT;
-	else if (!strcmp(name, "get-response"))
-		*mode = VCARD_RESPONSE_GET_RESPONSE;
-	else if (!strcmp(name, "wrong-le"))
-		*mode = VCARD_RESPONSE_WRONG_LE;
 	else
 		return false;
 	return true;
@@ -481,7 +520,7 @@ static bool parse_port(const char *text, unsigned *port)
 }
 
 enum { OPT_HOST = 256, OPT_PORT, OPT_PROFILE, OPT_HOLDER, OPT_DATA, OPT_STATE, OPT_APPS, OPT_NO_EXT,
-       OPT_NO_CHAIN, OPT_RESP, OPT_CONTROL, OPT_REMOVED, OPT_AUTH_PIN, OPT_SIGN_PIN, OPT_HELP };
+       OPT_NO_CHAIN, OPT_SWITCH, OPT_CONTROL, OPT_REMOVED, OPT_AUTH_PIN, OPT_SIGN_PIN, OPT_CA_ID, OPT_HELP };
 
 static const struct option long_options[] = {
 	{ "host", required_argument, NULL, OPT_HOST },
@@ -493,40 +532,50 @@ static const struct option long_options[] = {
 	{ "apps", required_argument, NULL, OPT_APPS },
 	{ "no-extended-length", no_argument, NULL, OPT_NO_EXT },
 	{ "no-chaining", no_argument, NULL, OPT_NO_CHAIN },
-	{ "response-mode", required_argument, NULL, OPT_RESP },
+	/* The card switches: the option name is the switch name (card-switches.c). */
+	{ "df-select", required_argument, NULL, OPT_SWITCH },
+	{ "empty-verify", required_argument, NULL, OPT_SWITCH },
+	{ "extended-length", required_argument, NULL, OPT_SWITCH },
+	{ "chaining", required_argument, NULL, OPT_SWITCH },
+	{ "prkd-key-reference", required_argument, NULL, OPT_SWITCH },
+	{ "mse-errors", required_argument, NULL, OPT_SWITCH },
+	{ "reselect", required_argument, NULL, OPT_SWITCH },
+	{ "read-past-eof", required_argument, NULL, OPT_SWITCH },
+	{ "files", required_argument, NULL, OPT_SWITCH },
+	{ "response-mode", required_argument, NULL, OPT_SWITCH },
+	{ "iso-signature", required_argument, NULL, OPT_SWITCH },
 	{ "control", required_argument, NULL, OPT_CONTROL },
 	{ "start-removed", no_argument, NULL, OPT_REMOVED },
 	{ "auth-pin", required_argument, NULL, OPT_AUTH_PIN },
 	{ "sign-pin", required_argument, NULL, OPT_SIGN_PIN },
+	{ "ca-shares-key-id", no_argument, NULL, OPT_CA_ID },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
 
-/* Returns 0 to go on, 1/2 to exit with status 0/2. */
-static int apply_option(int c, const char *arg, struct vcard_config *cfg, struct options *opt,
-			struct vcard_program *p)
+/* Returns 0 to go on, 1/2 to exit with status 0/2. The profile was applied by
+ * apply_profile before: the switches given on the command line refine it. */
+static int apply_option(int c, const char *arg, const char *name, struct vcard_config *cfg, struct options *opt)
 {
 	bool ok = true;
 
 	switch (c) {
 	case OPT_HOST: opt->host = arg; break;
 	case OPT_PORT: ok = parse_port(arg, &opt->port); break;
-	case OPT_PROFILE:
-		ok = parse_profile(arg, &cfg->profile);
-		p->profile_name = arg;
-		break;
+	case OPT_PROFILE: break;
 	case OPT_HOLDER: ok = holder_name_ok(arg); cfg->holder = arg; break;
 	case OPT_DATA: cfg->data_dir = arg; break;
 	case OPT_STATE: cfg->state_dir = arg; break;
 	case OPT_APPS: ok = parse_apps(arg, &cfg->apps); break;
-	case OPT_NO_EXT: cfg->extended_length = false; break;
-	case OPT_NO_CHAIN: cfg->command_chaining = false; break;
-	case OPT_RESP: ok = parse_response_mode(arg, &cfg->response_mode); break;
+	case OPT_NO_EXT: vcard_switch_set(cfg, "extended-length", "none"); break;
+	case OPT_NO_CHAIN: vcard_switch_set(cfg, "chaining", "no"); break;
+	case OPT_SWITCH: ok = vcard_switch_set(cfg, name, arg) == 0; break;
 	case OPT_CONTROL: opt->control = arg; break;
 	case OPT_REMOVED: opt->start_removed = true; break;
 	case OPT_AUTH_PIN: cfg->auth_pin = arg; break;
 	case OPT_SIGN_PIN: cfg->sign_pin = arg; break;
+	case OPT_CA_ID: cfg->ca_shares_key_id = true; break;
 	case 'v': vcard_verbosity++; break;
 	case OPT_HELP: usage(stdout); return 1;
 	default: usage(stderr); return 2;
@@ -607,12 +656,22 @@ int main(int argc, char **argv)
 {
 	struct vcard_program *p = &program;
 	struct options opt;
-	int c;
+	int c, index = 0;
 
 	config_defaults(&p->config, &opt, p);
-	/* '+': stop at the first non-option, so that "ctl COMMAND -x" reaches the client untouched. */
-	while ((c = getopt_long(argc, argv, "+v", long_options, NULL)) != -1) {
-		int r = apply_option(c, optarg, &p->config, &opt, p);
+	/* Two passes: the profile first (jma-strict sets many switches), then every other
+	 * option, so that a switch refines the profile wherever it stands. '+': stop at
+	 * the first non-option, so that "ctl COMMAND -x" reaches the client untouched. */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+v", long_options, NULL)) != -1)
+		if (c == OPT_PROFILE && !apply_profile(optarg, &p->config, p)) {
+			fprintf(stderr, "hpki-vcard: bad value '%s'\n", optarg);
+			return 2;
+		}
+	opterr = 1;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+v", long_options, &index)) != -1) {
+		int r = apply_option(c, optarg, long_options[index].name, &p->config, &opt);
 		if (r != 0)
 			return r == 1 ? 0 : 2;
 	}

@@ -27,6 +27,36 @@ enum vcard_response_mode {
 	VCARD_RESPONSE_WRONG_LE,     /* 6Cxx when Le is not the exact length */
 };
 
+/*
+ * Card behaviours that no public source has settled (card-fidelity.md §3, §4, §6):
+ * each switch picks one plausible real-card answer. The zero value of every field is
+ * today's behaviour of the profiles jma, jahis, jma-2019 and blank; the profile
+ * jma-strict turns on the strictest choice of each (vcard_quirks_jma_strict).
+ */
+enum vcard_df_select {
+	VCARD_DF_SELECT_HONOUR_P2,   /* P2=0C: no FCI; P2=00: FCI */
+	VCARD_DF_SELECT_ALWAYS_FCI,  /* P2 ignored: the FCI always comes back (risk 1) */
+	VCARD_DF_SELECT_REFUSE_NO_FCI, /* P2=0C refused with df_select_sw (G31 C.2.2 has no "no FCI" for DFs) */
+};
+
+enum vcard_extended_scope {
+	VCARD_EXTENDED_ALL,      /* every command may use extended Lc/Le (when extended_length) */
+	VCARD_EXTENDED_PSO_ONLY, /* only PSO: the one extended command proven on JMA cards (fidelity 2.1 #15) */
+};
+
+struct vcard_quirks {
+	enum vcard_df_select df_select;
+	uint16_t df_select_sw;            /* the refusal of P2=0C; 0 = 6A86 */
+	bool empty_verify_always_tries;   /* empty VERIFY: 63Cx even when verified (JPKI, OpenSC PR 959) */
+	enum vcard_extended_scope extended_scope;
+	bool prkd_without_key_reference;  /* EF.PrKD has no keyReference (fidelity 2.1 #9) */
+	bool mse_by_file;                 /* MSE reference resolved as an EF: 6A82/6981/6982 (MIYH); PSO w/o MSE 6982 */
+	bool reselect_clears_pin;         /* SELECT of the current application drops its verified state */
+	bool read_pads_with_ff;           /* EFs read as 256-byte blocks padded with FF, 9000 at the end (GEBO) */
+	bool jma_file_inventory;          /* EFs 0008, 0009, 000F as on JMA cards (MIYH table, fidelity §1.1) */
+	bool legacy_accepts_iso;          /* jma-2019: MSE + ISO PSO work too, beside 80 2A 00 80 */
+};
+
 struct vcard_config {
 	enum vcard_profile profile;
 	enum vcard_apps apps;
@@ -38,7 +68,21 @@ struct vcard_config {
 	enum vcard_response_mode response_mode;
 	const char *auth_pin;    /* default "1234" */
 	const char *sign_pin;    /* default "5678" */
+	struct vcard_quirks quirks; /* all zero: today's behaviour */
+	bool ca_shares_key_id;   /* EF.CD gives the issuing CA certificate the key's iD (a test of CKA_ID uniqueness) */
 };
+
+/* The strictest plausible choice of every quirk, plus no chaining and 61xx answers:
+ * what the profile jma-strict sets on top of jma. */
+void vcard_config_set_jma_strict(struct vcard_config *config);
+
+/* The switches by name (card-switches.c, doc/virtual-card.md): "df-select" etc., and
+ * their value names ("always-fci", "refuse-6A81" …). set: 0, or -1 for an unknown
+ * switch or value; get writes the value's name. vcard_switch_name(i) lists them, NULL
+ * after the last. */
+int vcard_switch_set(struct vcard_config *config, const char *name, const char *value);
+int vcard_switch_get(const struct vcard_config *config, const char *name, char *buf, size_t size);
+const char *vcard_switch_name(size_t index);
 
 /* Per-instruction counters; reported by the control socket's "stats" command. */
 struct vcard_stats {

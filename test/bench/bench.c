@@ -127,11 +127,12 @@ static void bench_sign(struct row *r, const char *prefix, const char *pin)
 		return;
 	}
 	p11->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &session);
-	key = p11_find_one(session, CKO_PRIVATE_KEY, NULL, 0);
-	always = p11_attr(session, key, CKA_ALWAYS_AUTHENTICATE, &len);
 	before = vcard_stat("apdus");
 	start = now();
 	p11->C_Login(session, CKU_USER, (CK_UTF8CHAR_PTR)pin, (CK_ULONG)strlen(pin));
+	/* The private key is a private object: visible after C_Login (PKCS#11 2.40 §4.4). */
+	key = p11_find_one(session, CKO_PRIVATE_KEY, NULL, 0);
+	always = p11_attr(session, key, CKA_ALWAYS_AUTHENTICATE, &len);
 	for (round = 0; round < r->rounds; round++) {
 		sig_len = sizeof sig;
 		p11->C_SignInit(session, &mech, key);

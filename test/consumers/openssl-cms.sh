@@ -35,9 +35,9 @@ export HPKI_PKCS11_DEBUG=3 HPKI_PKCS11_DEBUG_FILE=$WORK/module.log
 cd "$WORK" || exit 1
 
 # The engine configuration a user writes (doc/consumers-tools.md). MODULE_PATH: without
-# it libp11 loads p11-kit-proxy.so (every registered module). FORCE_LOGIN: the module
-# lists the private key before login (pkcs11-spec/README.md "Objects"), and libp11
-# then uses it without logging in at all (C_SignInit: CKR_USER_NOT_LOGGED_IN).
+# it libp11 loads p11-kit-proxy.so (every registered module). No FORCE_LOGIN: the
+# private key is a private object (CKA_PRIVATE, PKCS#11 2.40 §4.4), so libp11 does not
+# find it before login and logs in by itself with the URI's PIN.
 cat >engine.cnf <<EOF
 openssl_conf = openssl_init
 [openssl_init]
@@ -48,10 +48,8 @@ pkcs11 = pkcs11_section
 engine_id = pkcs11
 dynamic_path = $ENGINE_SO
 MODULE_PATH = $MODULE
-FORCE_LOGIN = EMPTY
 init = 0
 EOF
-sed '/^FORCE_LOGIN/d' engine.cnf >engine-noforce.cnf
 cat >rx.txt <<'EOF'
 処方箋 (TEST) / prescription (TEST)
 患者: テスト 患者 / patient: TEST Patient
@@ -60,8 +58,8 @@ Rp1) TEST drug 5 mg  1 tablet  once daily after breakfast  14 days
 EOF
 openssl x509 -in "$PKI/doctor/sig.crt.pem" -pubkey -noout >sig.pub
 
-sign_cms() { # pin-for-the-signature-prompt output [engine.cnf]
-	printf '%s\n' "$1" | step 60 setsid -w env OPENSSL_CONF="${3:-engine.cnf}" \
+sign_cms() { # pin-for-the-signature-prompt output
+	printf '%s\n' "$1" | step 60 setsid -w env OPENSSL_CONF=engine.cnf \
 		openssl cms -sign -engine pkcs11 -keyform engine \
 		-inkey "$SIGN_URI;pin-value=$SIGN_PIN" -signer "$PKI/doctor/sig.crt.pem" \
 		-certfile "$PKI/ca/sign-ca.pem" -md sha256 -in rx.txt -binary -outform DER -out "$2"
@@ -135,14 +133,5 @@ check "...with CKR_PIN_INCORRECT from the module" grep -q 'PIN incorrect' bad.ou
 check "...and writes no signature" test ! -s bad.p7s
 sign_cms "$SIGN_PIN" rx3.p7s >again.out 2>&1
 check "the right PIN afterwards signs again" verify_cms rx3.p7s
-
-echo "== without FORCE_LOGIN (informational: the engine default)"
-sign_cms "$SIGN_PIN" noforce.p7s engine-noforce.cnf >noforce.out 2>&1
-if [ -s noforce.p7s ]; then
-	echo "NOTE: libp11 signs without FORCE_LOGIN too"
-else
-	echo "NOTE: without FORCE_LOGIN libp11 found the key before login and did not log in:"
-	grep -m1 -o 'User not logged in' noforce.out | sed 's/^/NOTE:   /'
-fi
 
 finish

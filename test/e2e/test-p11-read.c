@@ -38,6 +38,17 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* C_Login(CKU_USER) with the test PIN of the slot's application. */
+static void login_user(CK_SESSION_HANDLE session, CK_SLOT_ID slot)
+{
+	CK_TOKEN_INFO info;
+	const char *pin;
+
+	assert_int_equal(p11->C_GetTokenInfo(slot, &info), CKR_OK);
+	pin = memcmp(info.label, "HPKI Sign", 9) == 0 ? "5678" : "1234";
+	assert_int_equal(p11->C_Login(session, CKU_USER, (CK_UTF8CHAR_PTR)pin, (CK_ULONG)strlen(pin)), CKR_OK);
+}
+
 /* Fixed-length CK_*_INFO fields are blank-padded, never NUL (RFC 7512 matching, p11-kit). */
 static void assert_blank_padded(const CK_UTF8CHAR *field, size_t size)
 {
@@ -142,7 +153,9 @@ static void test_tokens_are_listed_with_unique_labels_and_serials(void **state)
 	}
 }
 
-/* Cert, public key and private key share a CKA_ID; the end-entity certificate is the card's. */
+/* Cert, public key and private key share a CKA_ID; the end-entity certificate is the card's.
+ * Certificates and the public key are public; the private key (CKA_PRIVATE) needs
+ * C_Login (PKCS#11 2.40 §4.4). */
 static void check_token_objects(CK_SLOT_ID slot, const char *cert_file, bool always_authenticate)
 {
 	CK_SESSION_HANDLE session;
@@ -156,10 +169,11 @@ static void check_token_objects(CK_SLOT_ID slot, const char *cert_file, bool alw
 	CK_ATTRIBUTE class_attr = { CKA_CLASS, &klass, sizeof klass };
 
 	assert_int_equal(p11->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &session), CKR_OK);
-	key = p11_find_one(session, CKO_PRIVATE_KEY, NULL, 0);
-	id = p11_attr(session, key, CKA_ID, &id_len);
-	pub = p11_find_one(session, CKO_PUBLIC_KEY, id, id_len);
+	pub = p11_find_one(session, CKO_PUBLIC_KEY, NULL, 0);
+	id = p11_attr(session, pub, CKA_ID, &id_len);
 	cert = p11_find_one(session, CKO_CERTIFICATE, id, id_len);
+	login_user(session, slot);
+	key = p11_find_one(session, CKO_PRIVATE_KEY, id, id_len);
 	assert_int_not_equal(pub, cert);
 	value = p11_attr(session, cert, CKA_VALUE, &value_len);
 	test_pki_path(path, sizeof path, holder(), cert_file);
@@ -211,10 +225,11 @@ static void check_token_objects(CK_SLOT_ID slot, const char *cert_file, bool alw
 	free(id);
 	free(value);
 	free(expected);
+	assert_int_equal(p11->C_Logout(session), CKR_OK);
 	assert_int_equal(p11->C_CloseSession(session), CKR_OK);
 }
 
-static void test_objects_are_linked_by_id_without_login(void **state)
+static void test_objects_are_linked_by_id(void **state)
 {
 	CK_SLOT_ID slot;
 
@@ -236,6 +251,7 @@ static void test_get_attribute_value_follows_section_5_7(void **state)
 
 	assert_true(p11_find_token(NULL, &slot));
 	assert_int_equal(p11->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &session), CKR_OK);
+	login_user(session, slot);
 	key = p11_find_one(session, CKO_PRIVATE_KEY, NULL, 0);
 	/* Length query, a short buffer, an invalid type and a sensitive one in one call. */
 	t[0] = (CK_ATTRIBUTE){ CKA_MODULUS, NULL, 0 };
@@ -270,7 +286,7 @@ static void test_write_operations_are_refused(void **state)
 
 	assert_true(p11_find_token(NULL, &slot));
 	assert_int_equal(p11->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &session), CKR_OK);
-	key = p11_find_one(session, CKO_PRIVATE_KEY, NULL, 0);
+	key = p11_find_one(session, CKO_PUBLIC_KEY, NULL, 0);
 	assert_int_equal(p11->C_CreateObject(session, &t, 1, &copy), CKR_TOKEN_WRITE_PROTECTED);
 	assert_int_equal(p11->C_DestroyObject(session, key), CKR_ACTION_PROHIBITED);
 	assert_int_equal(p11->C_CopyObject(session, key, &t, 1, &copy), CKR_ACTION_PROHIBITED);
@@ -308,7 +324,7 @@ static void test_removal_invalidates_sessions_and_swap_shows_new_holder(void **s
 	assert_int_equal(vcard_ctl(NULL, 0, "swap pharmacist"), 0);
 	p11_wait_token(slot, true);
 	assert_int_equal(p11->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &session), CKR_OK);
-	key = p11_find_one(session, CKO_PRIVATE_KEY, NULL, 0);
+	key = p11_find_one(session, CKO_PUBLIC_KEY, NULL, 0);
 	id = p11_attr(session, key, CKA_ID, &id_len);
 	cert = p11_find_one(session, CKO_CERTIFICATE, id, id_len);
 	free(id);
@@ -500,7 +516,7 @@ int main(void)
 		cmocka_unit_test(test_every_function_refuses_before_initialize),
 		cmocka_unit_test(test_initialize_args_combinations),
 		cmocka_unit_test_setup_teardown(test_tokens_are_listed_with_unique_labels_and_serials, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_objects_are_linked_by_id_without_login, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_objects_are_linked_by_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_get_attribute_value_follows_section_5_7, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_operations_are_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_removal_invalidates_sessions_and_swap_shows_new_holder, setup,

@@ -36,7 +36,8 @@ static bool raw_rsa_card(void)
 struct token {
 	CK_SLOT_ID slot;
 	CK_SESSION_HANDLE session;
-	CK_OBJECT_HANDLE key;
+	CK_OBJECT_HANDLE key; /* found at the first C_Login(CKU_USER) */
+	CK_OBJECT_HANDLE pub;
 	EVP_PKEY *cert_key; /* from the certificate on the card */
 	const char *pin;
 	int app;            /* the card's numbering: 1 signature, 2 authentication */
@@ -50,13 +51,14 @@ static void open_token(struct token *t, const char *prefix)
 	const unsigned char *p;
 	CK_OBJECT_HANDLE cert;
 	X509 *x;
-	CK_BBOOL *always;
 
 	memset(t, 0, sizeof *t);
 	assert_true(p11_find_token(prefix, &t->slot));
 	assert_int_equal(p11->C_OpenSession(t->slot, CKF_SERIAL_SESSION, NULL, NULL, &t->session), CKR_OK);
-	t->key = p11_find_one(t->session, CKO_PRIVATE_KEY, NULL, 0);
-	id = p11_attr(t->session, t->key, CKA_ID, &id_len);
+	/* The private key is a private object (PKCS#11 2.40 §4.4): found by the
+	 * public key's CKA_ID once logged in (login() below). */
+	t->pub = p11_find_one(t->session, CKO_PUBLIC_KEY, NULL, 0);
+	id = p11_attr(t->session, t->pub, CKA_ID, &id_len);
 	cert = p11_find_one(t->session, CKO_CERTIFICATE, id, id_len);
 	der = p11_attr(t->session, cert, CKA_VALUE, &len);
 	p = der;
@@ -64,12 +66,12 @@ static void open_token(struct token *t, const char *prefix)
 	assert_non_null(x);
 	t->cert_key = X509_get_pubkey(x);
 	X509_free(x);
-	always = p11_attr(t->session, t->key, CKA_ALWAYS_AUTHENTICATE, &len);
-	t->always_authenticate = *always == CK_TRUE;
-	free(always);
 	free(id);
 	free(der);
 	t->app = strcmp(prefix, "HPKI Sign") == 0 ? 1 : 2;
+	/* What EF.PrKD says (userConsent on the signature key); checked against the
+	 * key's CKA_ALWAYS_AUTHENTICATE when it is found. */
+	t->always_authenticate = t->app == 1;
 	t->pin = t->app == 1 ? SIGN_PIN : AUTH_PIN;
 }
 
@@ -81,7 +83,20 @@ static void close_token(struct token *t)
 
 static CK_RV login(struct token *t, CK_USER_TYPE user, const char *pin)
 {
-	return p11->C_Login(t->session, user, (CK_UTF8CHAR_PTR)pin, (CK_ULONG)strlen(pin));
+	CK_RV rv = p11->C_Login(t->session, user, (CK_UTF8CHAR_PTR)pin, (CK_ULONG)strlen(pin));
+	CK_ULONG id_len, len;
+	unsigned char *id;
+	CK_BBOOL *always;
+
+	if (rv != CKR_OK || user != CKU_USER || t->key != 0)
+		return rv;
+	id = p11_attr(t->session, t->pub, CKA_ID, &id_len);
+	t->key = p11_find_one(t->session, CKO_PRIVATE_KEY, id, id_len);
+	always = p11_attr(t->session, t->key, CKA_ALWAYS_AUTHENTICATE, &len);
+	assert_int_equal(*always, t->always_authenticate ? CK_TRUE : CK_FALSE);
+	free(always);
+	free(id);
+	return rv;
 }
 
 static int tries_left(int app)

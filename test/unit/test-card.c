@@ -460,12 +460,12 @@ static void test_atr_capabilities(void **state)
 	(void)state;
 	set_atr(ATR_EXT_CHAIN);
 	attach(&card);
-	assert_true(card.capabilities_known && card.extended_length && card.command_chaining);
+	assert_true(card.capabilities_known && card.extended_length && card.link.command_chaining);
 	hpki_card_detach(&card);
 	set_atr(ATR_NOTHING);
 	attach(&card);
 	assert_true(card.capabilities_known);
-	assert_false(card.extended_length || card.command_chaining);
+	assert_false(card.extended_length || card.link.command_chaining);
 	hpki_card_detach(&card);
 	set_atr(ATR_JMA); /* category 00, its "TLV" 4E overruns: nothing learnt */
 	attach(&card);
@@ -475,7 +475,7 @@ static void test_atr_capabilities(void **state)
 	attach(&card);
 	assert_false(card.capabilities_known);
 	hpki_card_detach(&card);
-	assert_int_equal(card.apdu_count, 0);
+	assert_int_equal(card.link.apdu_count, 0);
 }
 
 static void test_enumerate_jma_extended(void **state)
@@ -491,8 +491,8 @@ static void test_enumerate_jma_extended(void **state)
 	assert_int_equal(hpki_card_enumerate(&card), HPKI_CARD_OK);
 	script_done();
 	assert_int_equal(script.begins, 1); /* one transaction */
-	print_message("jma, extended length: %lu APDUs for both applications\n", card.apdu_count);
-	assert_int_equal(card.apdu_count, 3 + 2 * 13);
+	print_message("jma, extended length: %lu APDUs for both applications\n", card.link.apdu_count);
+	assert_int_equal(card.link.apdu_count, 3 + 2 * 13);
 	assert_true(card.extended_length);
 	assert_int_equal(card.app_count, 2);
 	assert_int_equal(card.apps[0].role, HPKI_ROLE_SIGNATURE);
@@ -543,7 +543,7 @@ static void test_enumerate_short_only(void **state)
 	attach(&card);
 	assert_int_equal(hpki_card_enumerate(&card), HPKI_CARD_OK);
 	script_done();
-	print_message("short only (one application): %lu APDUs\n", card.apdu_count);
+	print_message("short only (one application): %lu APDUs\n", card.link.apdu_count);
 	assert_true(card.capabilities_known);
 	assert_false(card.extended_length);
 	assert_int_equal(card.app_count, 1);
@@ -591,8 +591,8 @@ static void test_enumerate_jahis_sfi(void **state)
 	attach(&card);
 	assert_int_equal(hpki_card_enumerate(&card), HPKI_CARD_OK);
 	script_done();
-	print_message("jahis (SFI), extended length: %lu APDUs for both applications\n", card.apdu_count);
-	assert_int_equal(card.apdu_count, 3 + 2 * 8);
+	print_message("jahis (SFI), extended length: %lu APDUs for both applications\n", card.link.apdu_count);
+	assert_int_equal(card.link.apdu_count, 3 + 2 * 8);
 	assert_int_equal(card.apps[0].pin.pwd_reference, 0x96);
 	assert_false(card.apps[0].key.has_key_reference);
 	assert_int_equal(card.apps[1].cert_count, 2);
@@ -630,7 +630,7 @@ static void test_not_hpki(void **state)
 	attach(&card);
 	assert_int_equal(hpki_card_enumerate(&card), HPKI_CARD_NOT_HPKI);
 	script_done();
-	assert_int_equal(card.apdu_count, 3);
+	assert_int_equal(card.link.apdu_count, 3);
 	assert_int_equal(card.app_count, 0);
 	hpki_card_detach(&card);
 }
@@ -684,7 +684,7 @@ static void test_enumerate_restarts_after_reset(void **state)
 	assert_int_equal(hpki_card_enumerate(&card), HPKI_CARD_OK);
 	script_done();
 	assert_int_equal(script.reconnects, 1);
-	assert_true(card.was_reset);
+	assert_true(card.link.was_reset);
 	assert_int_equal(card.app_count, 1);
 	hpki_card_detach(&card);
 }
@@ -828,7 +828,7 @@ static enum hpki_card_status exchange_hex(const char *cmd_hex, size_t ne, uint8_
 		a.data = cmd + 5;
 		a.data_len = cmd[4];
 	}
-	return hpki_apdu_exchange(&manual_card, &a, resp, 65536, len, sw);
+	return hpki_apdu_exchange(&manual_card.link, &a, resp, 65536, len, sw);
 }
 
 static void test_wrong_le_repeated_once(void **state)
@@ -998,7 +998,7 @@ static void test_verify_never_repeated(void **state)
 	script_done();
 	assert_int_equal(script.verify_with_data, 1);
 	assert_int_equal(script.reconnects, 1);
-	assert_true(card.was_reset);
+	assert_true(card.link.was_reset);
 	hpki_card_detach(&card);
 
 	reset_script(NULL);
@@ -1018,7 +1018,7 @@ static void test_verify_never_repeated(void **state)
 	attach_with_app(&card, false);
 	assert_int_equal(hpki_card_verify_pin(&card, 0, (const uint8_t *)TEST_PIN, 4, &t), HPKI_CARD_OK);
 	script_done();
-	assert_true(card.was_reset);
+	assert_true(card.link.was_reset);
 	assert_int_equal(script.verify_with_data, 1);
 	hpki_card_detach(&card);
 }
@@ -1107,7 +1107,7 @@ static void test_sign_without_long_apdus(void **state)
 					&sig_len),
 			 HPKI_CARD_UNSUPPORTED);
 	script_done();
-	assert_int_equal(card.apdu_count, 0);
+	assert_int_equal(card.link.apdu_count, 0);
 	hpki_card_detach(&card);
 }
 
@@ -1135,7 +1135,7 @@ static void test_sign_legacy_on_6d00(void **state)
 	sig_len = sizeof(sig);
 	assert_int_equal(hpki_card_sign(&card, 0, HPKI_SIGN_INPUT_RAW_BLOCK, block, sizeof(block), sig, &sig_len),
 			 HPKI_CARD_UNSUPPORTED);
-	assert_int_equal(card.apdu_count, 4);
+	assert_int_equal(card.link.apdu_count, 4);
 	hpki_card_detach(&card);
 }
 

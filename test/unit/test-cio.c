@@ -194,6 +194,64 @@ static void test_empty_and_padding_only_files_decode_to_nothing(void **state)
 	assert_int_equal(count, 0);
 }
 
+/*
+ * Asked for zero entries the encoders give an empty file, which may be a NULL
+ * buffer; every decoder takes it as an empty directory without computing on the
+ * NULL pointer (UBSan: "applying zero offset to null pointer"), and refuses a
+ * NULL buffer that claims to hold bytes.
+ */
+static void test_zero_entries_round_trip_without_null_arithmetic(void **state)
+{
+	struct hpki_od_entry od[1];
+	struct hpki_aod_pin pins[1];
+	struct hpki_prkd_key keys[1];
+	struct hpki_cd_cert certs[1];
+	struct hpki_cia_info info;
+	uint8_t *der;
+	size_t der_len, count;
+
+	der = (uint8_t *)"x", der_len = 99, count = 99;
+	assert_int_equal(hpki_cio_encode_od(od, 0, &der, &der_len), HPKI_CIO_OK);
+	assert_int_equal(der_len, 0);
+	assert_int_equal(hpki_cio_decode_od(der, der_len, od, 1, &count), HPKI_CIO_OK);
+	assert_int_equal(count, 0);
+	OPENSSL_free(der);
+	der = (uint8_t *)"x", der_len = 99, count = 99;
+	assert_int_equal(hpki_cio_encode_aod(pins, 0, &der, &der_len), HPKI_CIO_OK);
+	assert_int_equal(der_len, 0);
+	assert_int_equal(hpki_cio_decode_aod(der, der_len, pins, 1, &count), HPKI_CIO_OK);
+	assert_int_equal(count, 0);
+	OPENSSL_free(der);
+	der = (uint8_t *)"x", der_len = 99, count = 99;
+	assert_int_equal(hpki_cio_encode_prkd(keys, 0, &der, &der_len), HPKI_CIO_OK);
+	assert_int_equal(der_len, 0);
+	assert_int_equal(hpki_cio_decode_prkd(der, der_len, keys, 1, &count), HPKI_CIO_OK);
+	assert_int_equal(count, 0);
+	OPENSSL_free(der);
+	der = (uint8_t *)"x", der_len = 99, count = 99;
+	assert_int_equal(hpki_cio_encode_cd(certs, 0, &der, &der_len), HPKI_CIO_OK);
+	assert_int_equal(der_len, 0);
+	assert_int_equal(hpki_cio_decode_cd(der, der_len, certs, 1, &count), HPKI_CIO_OK);
+	assert_int_equal(count, 0);
+	OPENSSL_free(der);
+	/* The NULL buffer itself, as a card read of an empty file may hand it over. */
+	count = 99;
+	assert_int_equal(hpki_cio_decode_od(NULL, 0, od, 1, &count), HPKI_CIO_OK);
+	assert_int_equal(count, 0);
+	assert_int_equal(hpki_cio_decode_aod(NULL, 0, pins, 1, &count), HPKI_CIO_OK);
+	assert_int_equal(hpki_cio_decode_prkd(NULL, 0, keys, 1, &count), HPKI_CIO_OK);
+	assert_int_equal(hpki_cio_decode_cd(NULL, 0, certs, 1, &count), HPKI_CIO_OK);
+	assert_int_equal(count, 0);
+	/* EF.CIAInfo is one value: an empty file is malformed, not a crash. */
+	assert_int_equal(hpki_cio_decode_cia_info(NULL, 0, &info), HPKI_CIO_MALFORMED);
+	/* A NULL buffer that claims bytes is refused, never read. */
+	assert_int_equal(hpki_cio_decode_od(NULL, 8, od, 1, &count), HPKI_CIO_MALFORMED);
+	assert_int_equal(hpki_cio_decode_aod(NULL, 8, pins, 1, &count), HPKI_CIO_MALFORMED);
+	assert_int_equal(hpki_cio_decode_prkd(NULL, 8, keys, 1, &count), HPKI_CIO_MALFORMED);
+	assert_int_equal(hpki_cio_decode_cd(NULL, 8, certs, 1, &count), HPKI_CIO_MALFORMED);
+	assert_int_equal(hpki_cio_decode_cia_info(NULL, 8, &info), HPKI_CIO_MALFORMED);
+}
+
 static void test_oversized_label_is_too_large(void **state)
 {
 	struct hpki_cd_cert cert = { .id = { 1 }, .id_len = 1 };
@@ -220,6 +278,7 @@ int main(void)
 		cmocka_unit_test(test_cia_info_round_trip),
 		cmocka_unit_test(test_malformed_inputs_are_rejected),
 		cmocka_unit_test(test_empty_and_padding_only_files_decode_to_nothing),
+		cmocka_unit_test(test_zero_entries_round_trip_without_null_arithmetic),
 		cmocka_unit_test(test_oversized_label_is_too_large),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

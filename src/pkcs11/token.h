@@ -14,9 +14,13 @@
 
 #include "card.h"
 #include "mechanism.h"
+#include "settings.h"
 
 #define HPKI_MAX_READERS 16
 #define HPKI_MAX_OBJECTS (3 + HPKI_APP_MAX_CERTS)
+/* Open sessions of the process, all tokens together (session.c's table);
+ * CK_TOKEN_INFO.ulMaxSessionCount reports it. */
+#define HPKI_MAX_SESSIONS 256
 
 struct hpki_object {
 	CK_OBJECT_HANDLE handle;
@@ -61,33 +65,17 @@ struct hpki_reader {
 /* Slots: reader r owns IDs r*HPKI_SLOTS_PER_READER + role index. */
 #define HPKI_SLOTS_PER_READER ((HPKI_BUILD_APPS == HPKI_BUILD_ALL) ? 2 : 1)
 
-/* ---- slots (slot.c) --------------------------------------------------------- */
-void hpki_slots_reset(void);
-void hpki_slots_free(void);
-/* Brings readers and card presence up to date (forced, or when older than the
- * refresh interval). New readers appear; none ever disappear. */
-void hpki_slots_refresh(bool force);
-CK_ULONG hpki_slot_count(void);
-/* NULL when slot_id names no slot. */
-struct hpki_reader *hpki_slot_reader(CK_SLOT_ID slot_id, size_t *role_index);
-/* Brings a slot's reader up to date (presence at most once per refresh interval,
- * the card read once per insertion) and returns its token or NULL. */
-struct hpki_token *hpki_slot_token(CK_SLOT_ID slot_id, bool force_refresh);
-CK_RV hpki_slot_info(CK_SLOT_ID slot_id, CK_SLOT_INFO *info);
-/* First slot with a pending event (cleared), refreshing every reader first. */
-bool hpki_slots_take_event(bool force_refresh, CK_SLOT_ID *slot_id);
-/* Snapshot of the reader states for a blocking wait. */
-size_t hpki_slots_wait_states(struct hpki_reader_state *states, size_t max);
-
 /* ---- tokens (token.c) ------------------------------------------------------- */
 struct hpki_token *hpki_token_new(struct hpki_reader *reader, size_t app, uint64_t generation);
 void hpki_token_free(struct hpki_token *token);
-CK_RV hpki_token_info(struct hpki_token *token, CK_TOKEN_INFO *info);
+CK_RV hpki_token_info(struct hpki_token *token, bool context_login_pending, CK_TOKEN_INFO *info);
 struct hpki_object *hpki_token_object(struct hpki_token *token, CK_OBJECT_HANDLE handle);
 /* Marks the token logged out (card reset, state lost); sessions follow. */
 void hpki_token_forget_login(struct hpki_token *token);
-/* Refreshes login truth for tokens that keep a card-side login (no userConsent). */
-void hpki_token_check_login(struct hpki_token *token);
+/* Refreshes login truth for tokens that keep a card-side login (no userConsent).
+ * context_login_pending: a session of this token is between a context-specific
+ * login and its signature (the session layer knows; the card must not be touched). */
+void hpki_token_check_login(struct hpki_token *token, bool context_login_pending);
 CK_RV hpki_token_login(struct hpki_token *token, CK_USER_TYPE user, const CK_UTF8CHAR *pin, CK_ULONG pin_len);
 CK_RV hpki_token_sign(struct hpki_token *token, enum hpki_sign_input kind, const uint8_t *input, size_t input_len,
 		      uint8_t *signature, size_t *signature_len);
@@ -102,6 +90,10 @@ void hpki_objects_free(struct hpki_token *token);
 bool hpki_object_matches(const struct hpki_object *object, const CK_ATTRIBUTE *template, CK_ULONG count);
 CK_RV hpki_object_get_attributes(const struct hpki_object *object, CK_ATTRIBUTE *template, CK_ULONG count);
 const CK_ATTRIBUTE *hpki_object_attribute(const struct hpki_object *object, CK_ATTRIBUTE_TYPE type);
+/* PKCS#11 2.40 §4.4: a CKA_PRIVATE object is visible only while the user is logged in. */
+bool hpki_object_visible(const struct hpki_token *token, const struct hpki_object *object);
+/* The object behind a handle if the session may see it now; NULL otherwise. */
+struct hpki_object *hpki_token_visible_object(struct hpki_token *token, CK_OBJECT_HANDLE handle);
 CK_ULONG hpki_object_size(const struct hpki_object *object);
 
 /* Copies text into a blank-padded fixed field, cutting at a UTF-8 character boundary. */

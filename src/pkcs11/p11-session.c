@@ -5,6 +5,7 @@
 #include "log.h"
 #include "module.h"
 #include "session.h"
+#include "slot.h"
 #include "token.h"
 
 CK_RV C_OpenSession(CK_SLOT_ID slotID, CK_FLAGS flags, CK_VOID_PTR pApplication, CK_NOTIFY Notify,
@@ -68,7 +69,7 @@ CK_RV C_GetSessionInfo(CK_SESSION_HANDLE hSession, CK_SESSION_INFO_PTR pInfo)
 	rv = hpki_session_get(hSession, &session, &token);
 	if (rv == CKR_OK) {
 		/* NSS never caches login state: keep it true to the card (consumer-expectations §4). */
-		hpki_token_check_login(token);
+		hpki_token_check_login(token, hpki_sessions_context_login_pending(session->slot));
 		rw = (session->flags & CKF_RW_SESSION) != 0;
 		pInfo->slotID = session->slot;
 		pInfo->flags = session->flags;
@@ -120,9 +121,11 @@ CK_RV C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR_PTR
 		rv = login_context_specific(session, token, pPin, ulPinLen);
 		break;
 	case CKU_SO:
-		/* The card has no security officer PIN (G31 §5.1.2 (9): one PIN per application). */
+		/* The card has no security officer PIN (G31 §5.1.2 (9): one PIN per application).
+		 * PKCS#11 2.40 §5.6 C_Login: with the normal user logged in, an SO login
+		 * is CKR_USER_ANOTHER_ALREADY_LOGGED_IN whatever else holds. */
 		hpki_error("C_Login: CKU_SO is not supported by HPKI cards; nothing sent");
-		rv = CKR_USER_TYPE_INVALID;
+		rv = token->logged_in ? CKR_USER_ANOTHER_ALREADY_LOGGED_IN : CKR_USER_TYPE_INVALID;
 		break;
 	default:
 		rv = CKR_USER_TYPE_INVALID;

@@ -104,9 +104,17 @@ CK_RV C_DeriveKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE b, C
 {
 	return refuse(h, NOT_SUPPORTED);
 }
-/* No CKF_RNG: the card offers no GET CHALLENGE in the guideline (PKCS#11 2.40 §5.15). */
-CK_RV C_SeedRandom(CK_SESSION_HANDLE h, CK_BYTE_PTR s, CK_ULONG l) { return refuse(h, CKR_RANDOM_NO_RNG); }
-CK_RV C_GenerateRandom(CK_SESSION_HANDLE h, CK_BYTE_PTR r, CK_ULONG l) { return refuse(h, CKR_RANDOM_NO_RNG); }
+/* No CKF_RNG: the card offers no GET CHALLENGE in the guideline (PKCS#11 2.40 §5.15).
+ * The session and a NULL buffer are judged first, as for any function: the
+ * caller's own error comes before what the token lacks. */
+CK_RV C_SeedRandom(CK_SESSION_HANDLE h, CK_BYTE_PTR s, CK_ULONG l)
+{
+	return refuse(h, s == NULL ? CKR_ARGUMENTS_BAD : CKR_RANDOM_NO_RNG);
+}
+CK_RV C_GenerateRandom(CK_SESSION_HANDLE h, CK_BYTE_PTR r, CK_ULONG l)
+{
+	return refuse(h, r == NULL ? CKR_ARGUMENTS_BAD : CKR_RANDOM_NO_RNG);
+}
 /* Legacy parallel-function calls (PKCS#11 2.40 §5.16). */
 CK_RV C_GetFunctionStatus(CK_SESSION_HANDLE h) { return refuse(h, CKR_FUNCTION_NOT_PARALLEL); }
 CK_RV C_CancelFunction(CK_SESSION_HANDLE h) { return refuse(h, CKR_FUNCTION_NOT_PARALLEL); }

@@ -18,22 +18,9 @@
 
 #include "hpki/card-defs.h"
 #include "hpki/cio.h"
+#include "apdu.h"
+#include "card-status.h"
 #include "transport.h"
-
-enum hpki_card_status {
-	HPKI_CARD_OK = 0,
-	HPKI_CARD_REMOVED,          /* card or reader gone */
-	HPKI_CARD_NOT_HPKI,         /* no HPKI application answers */
-	HPKI_CARD_PIN_INCORRECT,    /* 63Cx, x > 0 */
-	HPKI_CARD_PIN_LOCKED,       /* 6983, 6984, 63C0 */
-	HPKI_CARD_NOT_AUTHENTICATED,/* 6982: security status not satisfied */
-	HPKI_CARD_BAD_RESPONSE,     /* truncated, oversized or malformed answer, unexpected SW */
-	HPKI_CARD_UNSUPPORTED,      /* the card cannot do what was asked */
-	HPKI_CARD_DATA_INVALID,     /* input does not fit the key */
-	HPKI_CARD_IO_ERROR,         /* PC/SC failed */
-	HPKI_CARD_BUSY,             /* another process holds the card exclusively */
-	HPKI_CARD_NO_MEMORY,
-};
 
 enum hpki_app_role {
 	HPKI_ROLE_UNKNOWN = 0,
@@ -78,28 +65,17 @@ struct hpki_app {
 };
 
 struct hpki_card {
-	const struct hpki_transport_ops *ops;
-	void *context;
-	struct hpki_connection *conn;
-	char reader[HPKI_READER_NAME_MAX];
+	struct hpki_card_link link; /* reader, connection, APDU counters (apdu.h) */
 	uint8_t atr[HPKI_ATR_MAX];
 	size_t atr_len;
 	bool extended_length;   /* from ATR card capabilities, else learnt from the card */
-	bool command_chaining;
 	/* True once extended_length/command_chaining are known (ATR card capabilities,
-	 * ISO 7816-4 §8.1.1.2.7, or learnt from the first extended READ BINARY). */
+	 * ISO 7816-4 §8.1.1.2.7, or learnt from the first extended READ BINARY);
+	 * command chaining is in link. */
 	bool capabilities_known;
-	/*
-	 * Set by the driver whenever it had to reconnect after HPKI_IO_CARD_RESET (another
-	 * process reset the card): every PIN verification on the card is gone. The token
-	 * layer reads it after each call, drops its logged-in state, and clears it.
-	 */
-	bool was_reset;
-	unsigned long reset_count; /* reconnects after a reset since attach (driver-internal) */
 	bool select_needs_fci;     /* the card refused SELECT DF with P2=0C; ask for the FCI */
 	struct hpki_app apps[HPKI_CARD_MAX_APPS];
 	size_t app_count;
-	unsigned long apdu_count; /* APDUs sent since attach (benchmarks, tests) */
 };
 
 /* Connects to the card in `reader`; no APDU is sent. */
@@ -126,6 +102,5 @@ enum hpki_card_status hpki_card_verify_pin(struct hpki_card *card, size_t app, c
 enum hpki_card_status hpki_card_sign(struct hpki_card *card, size_t app, enum hpki_sign_input kind,
 				     const uint8_t *input, size_t input_len, uint8_t *sig, size_t *sig_len);
 
-const char *hpki_card_status_text(enum hpki_card_status status);
 
 #endif

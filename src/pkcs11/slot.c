@@ -11,21 +11,58 @@
 #include <string.h>
 
 #include "log.h"
-#include "module.h"
-#include "session.h"
-#include "token.h"
+#include "settings.h"
+#include "slot.h"
 
 static struct hpki_reader readers[HPKI_MAX_READERS];
 static size_t reader_count;
 static uint64_t insertion_counter;
 static double readers_refreshed_at = -1e9;
+/* The first look after C_Initialize is the baseline: a card already present then
+ * is no slot event (PKCS#11 2.40 §5.5 C_WaitForSlotEvent reports changes). */
+static bool presence_baseline_pending = true;
 
-void hpki_slots_reset(void)
+/* PC/SC: card I/O and status under the module lock; the transport keeps a second
+ * PC/SC context inside for waits, which pcsc-lite would otherwise serialise. */
+static const struct hpki_transport_ops *transport;
+static void *io_context;
+static hpki_slot_removed_fn slot_removed;
+
+void hpki_slots_forget(void)
 {
-	/* Forgets without freeing: used at C_Initialize and in a forked child. */
 	memset(readers, 0, sizeof readers);
 	reader_count = 0;
 	readers_refreshed_at = -1e9;
+	presence_baseline_pending = true;
+	io_context = NULL;
+}
+
+void hpki_slots_init(const struct hpki_transport_ops *ops, hpki_slot_removed_fn on_removed)
+{
+	hpki_slots_forget();
+	transport = ops;
+	slot_removed = on_removed;
+}
+
+bool hpki_slots_have_context(void)
+{
+	enum hpki_io_status status;
+
+	if (io_context != NULL)
+		return true;
+	status = transport->open_context(&io_context);
+	if (status != HPKI_IO_OK) {
+		hpki_info("no PC/SC context yet: %s", hpki_io_status_text(status));
+		io_context = NULL;
+		return false;
+	}
+	return true;
+}
+
+void hpki_slots_cancel_wait(void)
+{
+	if (io_context != NULL)
+		transport->cancel_wait(io_context);
 }
 
 static CK_SLOT_ID slot_id_of(size_t reader, size_t role_index)
@@ -38,7 +75,8 @@ static void drop_card(struct hpki_reader *r)
 	size_t i;
 
 	for (i = 0; i < HPKI_SLOTS_PER_READER; i++) {
-		hpki_session_close_slot(slot_id_of((size_t)(r - readers), i));
+		if (slot_removed != NULL)
+			slot_removed(slot_id_of((size_t)(r - readers), i));
 		hpki_token_free(r->tokens[i]);
 		r->tokens[i] = NULL;
 	}
@@ -52,7 +90,9 @@ void hpki_slots_free(void)
 
 	for (i = 0; i < reader_count; i++)
 		drop_card(&readers[i]);
-	hpki_slots_reset();
+	if (io_context != NULL)
+		transport->close_context(io_context);
+	hpki_slots_forget();
 }
 
 static struct hpki_reader *find_reader(const char *name)
@@ -125,7 +165,8 @@ static void apply_presence(struct hpki_reader *r, const struct hpki_reader_state
 	r->card_present = present;
 	r->event_count = state->event_count;
 	r->generation = ++insertion_counter;
-	mark_event(r);
+	if (!presence_baseline_pending)
+		mark_event(r);
 }
 
 static struct hpki_reader *add_reader(const char *name)
@@ -157,12 +198,12 @@ static void refresh_readers(bool force)
 	enum hpki_io_status status;
 	double now = hpki_now();
 
-	if (!force && now - readers_refreshed_at < hpki_module.config.refresh_interval)
+	if (!force && now - readers_refreshed_at < hpki_settings()->refresh_interval)
 		return;
-	if (!hpki_module_have_context())
+	if (!hpki_slots_have_context())
 		return;
 	readers_refreshed_at = now;
-	status = hpki_module.ops->list_readers(hpki_module.io_context, listed, HPKI_MAX_READERS, &count);
+	status = transport->list_readers(io_context, listed, HPKI_MAX_READERS, &count);
 	if (status != HPKI_IO_OK) {
 		hpki_info("listing readers: %s", hpki_io_status_text(status));
 		count = 0;
@@ -183,6 +224,8 @@ static void refresh_readers(bool force)
 		r->attached_to_system = true;
 		apply_presence(r, &listed[j]);
 	}
+	if (status == HPKI_IO_OK)
+		presence_baseline_pending = false;
 }
 
 void hpki_slots_refresh(bool force)
@@ -206,9 +249,9 @@ static bool role_wanted(enum hpki_app_role role)
 		return role == HPKI_ROLE_AUTHENTICATION;
 	default:
 		if (role == HPKI_ROLE_SIGNATURE)
-			return hpki_module.config.show_signature;
+			return hpki_settings()->show_signature;
 		if (role == HPKI_ROLE_AUTHENTICATION)
-			return hpki_module.config.show_authentication;
+			return hpki_settings()->show_authentication;
 		return true;
 	}
 }
@@ -253,20 +296,20 @@ static void read_card(struct hpki_reader *r)
 
 	if (!r->card_present || r->card_read || hpki_now() < r->retry_at)
 		return;
-	status = hpki_card_attach(&r->card, hpki_module.ops, hpki_module.io_context, r->name);
+	status = hpki_card_attach(&r->card, transport, io_context, r->name);
 	if (status == HPKI_CARD_OK)
 		status = hpki_card_enumerate(&r->card);
 	r->read_status = status;
 	if (status == HPKI_CARD_OK) {
 		r->card_read = true;
 		hpki_info("'%s': %zu HPKI application(s), %lu APDUs", r->name, r->card.app_count,
-			  r->card.apdu_count);
+			  r->card.link.apdu_count);
 		make_tokens(r);
 		return;
 	}
 	hpki_card_detach(&r->card);
 	if (transient_failure(status) && ++r->read_failures < HPKI_READ_ATTEMPTS) {
-		r->retry_at = hpki_now() + hpki_module.config.refresh_interval;
+		r->retry_at = hpki_now() + hpki_settings()->refresh_interval;
 		hpki_info("'%s': reading the card failed (%s); will try again", r->name, hpki_card_status_text(status));
 		return;
 	}
@@ -328,18 +371,25 @@ bool hpki_slots_take_event(bool force_refresh, CK_SLOT_ID *slot_id)
 	return false;
 }
 
-size_t hpki_slots_wait_states(struct hpki_reader_state *states, size_t max)
+void hpki_slots_prepare_wait(struct hpki_slot_wait *wait)
 {
 	size_t i, n = 0;
 
-	for (i = 0; i < reader_count && n < max; i++) {
+	memset(wait, 0, sizeof *wait);
+	wait->ops = transport;
+	wait->context = io_context;
+	for (i = 0; i < reader_count && n < HPKI_MAX_READERS; i++) {
 		if (!readers[i].attached_to_system)
 			continue;
-		memset(&states[n], 0, sizeof states[n]);
-		memcpy(states[n].name, readers[i].name, sizeof states[n].name);
-		states[n].present = readers[i].card_present;
-		states[n].event_count = readers[i].event_count;
+		memcpy(wait->states[n].name, readers[i].name, sizeof wait->states[n].name);
+		wait->states[n].present = readers[i].card_present;
+		wait->states[n].event_count = readers[i].event_count;
 		n++;
 	}
-	return n;
+	wait->count = n;
+}
+
+enum hpki_io_status hpki_slots_wait(struct hpki_slot_wait *wait)
+{
+	return wait->ops->wait_readers(wait->context, wait->states, wait->count, UINT32_MAX);
 }

@@ -10,10 +10,8 @@
 #include <string.h>
 
 #include "log.h"
-#include "module.h"
+#include "slot.h"
 #include "session.h"
-
-#define HPKI_MAX_SESSIONS 256
 
 static struct hpki_session *sessions[HPKI_MAX_SESSIONS];
 static CK_SESSION_HANDLE next_session_handle = 1;
@@ -39,6 +37,7 @@ void hpki_session_end_digest(struct hpki_session *s)
 	hpki_digest_op_free(s->digest);
 	s->digest = NULL;
 	s->digest_multipart = false;
+	s->digest_single = false;
 }
 
 static void free_session(size_t i)

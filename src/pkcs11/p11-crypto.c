@@ -39,6 +39,11 @@ static CK_RV key_for(struct hpki_token *token, CK_OBJECT_HANDLE hKey, CK_ATTRIBU
 	*key = hpki_token_object(token, hKey);
 	if (*key == NULL || ((*key)->klass != CKO_PRIVATE_KEY && (*key)->klass != CKO_PUBLIC_KEY))
 		return CKR_KEY_HANDLE_INVALID;
+	/* A private key is invisible to a public session (PKCS#11 2.40 §4.4). C_SignInit
+	 * still recognises its handle and answers CKR_USER_NOT_LOGGED_IN (§5.11), which
+	 * tells the application what to do; every other use sees no key. */
+	if (usage != CKA_SIGN && !hpki_object_visible(token, *key))
+		return CKR_KEY_HANDLE_INVALID;
 	allowed = hpki_object_attribute(*key, usage);
 	if (allowed == NULL || allowed->ulValueLen != sizeof(CK_BBOOL) || *(CK_BBOOL *)allowed->pValue != CK_TRUE)
 		return CKR_KEY_FUNCTION_NOT_PERMITTED;
@@ -223,10 +228,12 @@ CK_RV C_Verify(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen
 		return rv;
 	if (session->verify == NULL)
 		rv = CKR_OPERATION_NOT_INITIALIZED;
-	else if (session->verify_multipart)
-		rv = CKR_OPERATION_ACTIVE;
 	else {
-		if (pSignature == NULL || (pData == NULL && ulDataLen > 0))
+		/* PKCS#11 2.40 §5.12: a call to C_Verify always ends the operation, also
+		 * when it refuses to finish one begun with C_VerifyUpdate. */
+		if (session->verify_multipart)
+			rv = CKR_OPERATION_ACTIVE;
+		else if (pSignature == NULL || (pData == NULL && ulDataLen > 0))
 			rv = CKR_ARGUMENTS_BAD;
 		else
 			rv = hpki_verify_op_final(session->verify, pData, ulDataLen, pSignature, ulSignatureLen);
@@ -324,13 +331,19 @@ CK_RV C_Digest(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen
 		return rv;
 	if (session->digest == NULL)
 		rv = CKR_OPERATION_NOT_INITIALIZED;
-	else if (session->digest_multipart)
+	else if (session->digest_multipart) {
+		/* PKCS#11 2.40 §5.10: C_Digest always ends the operation but for
+		 * CKR_BUFFER_TOO_SMALL and the length query, so also this refusal. */
+		hpki_session_end_digest(session);
 		rv = CKR_OPERATION_ACTIVE;
-	else if (pulDigestLen == NULL || (pData == NULL && ulDataLen > 0)) {
+	} else if (pulDigestLen == NULL || (pData == NULL && ulDataLen > 0)) {
 		hpki_session_end_digest(session);
 		rv = CKR_ARGUMENTS_BAD;
 	} else if (pDigest == NULL || *pulDigestLen < hpki_digest_op_len(session->digest)) {
-		rv = digest_finish(session, pDigest, pulDigestLen); /* length only: data not consumed */
+		/* Length only: the data is not consumed, and the operation stays a
+		 * single-part one, which C_DigestUpdate/C_DigestFinal cannot continue. */
+		session->digest_single = true;
+		rv = digest_finish(session, pDigest, pulDigestLen);
 	} else {
 		rv = hpki_digest_op_update(session->digest, pData, ulDataLen);
 		if (rv == CKR_OK)
@@ -351,6 +364,8 @@ CK_RV C_DigestUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulP
 		return rv;
 	if (session->digest == NULL)
 		rv = CKR_OPERATION_NOT_INITIALIZED;
+	else if (session->digest_single)
+		rv = CKR_OPERATION_ACTIVE; /* a C_Digest is under way (its length was asked) */
 	else if (pPart == NULL && ulPartLen > 0)
 		rv = CKR_ARGUMENTS_BAD;
 	else
@@ -372,7 +387,12 @@ CK_RV C_DigestFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pDigest, CK_ULONG_PT
 		return rv;
 	if (session->digest == NULL)
 		rv = CKR_OPERATION_NOT_INITIALIZED;
-	else if (pulDigestLen == NULL) {
+	else if (session->digest_single) {
+		/* After a C_Digest length query only C_Digest may finish (the data was
+		 * not consumed); §5.10: C_DigestFinal's refusal ends the operation. */
+		hpki_session_end_digest(session);
+		rv = CKR_OPERATION_ACTIVE;
+	} else if (pulDigestLen == NULL) {
 		hpki_session_end_digest(session);
 		rv = CKR_ARGUMENTS_BAD;
 	} else

@@ -3,18 +3,17 @@
 
 #include "module.h"
 
-#include <errno.h> /* program_invocation_short_name */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 
 #include "log.h"
 #include "session.h"
-#include "token.h"
+#include "settings.h"
+#include "slot.h"
 
 struct hpki_module hpki_module;
 
@@ -47,64 +46,6 @@ static void unlock_global(void)
 		pthread_mutex_unlock(&os_lock);
 }
 
-double hpki_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Programs that choose a TLS client certificate from every token they can see. */
-static bool running_in_browser(void)
-{
-	static const char *const browsers[] = { "firefox", "chrome", "chromium", "msedge" };
-	const char *name = program_invocation_short_name;
-	size_t i;
-
-	for (i = 0; i < sizeof browsers / sizeof browsers[0]; i++)
-		if (strncmp(name, browsers[i], strlen(browsers[i])) == 0)
-			return true;
-	return false;
-}
-
-static void read_shown_tokens(struct hpki_config *config)
-{
-	const char *tokens = getenv("HPKI_PKCS11_TOKENS");
-
-	config->show_authentication = true;
-	config->show_signature = !running_in_browser();
-	if (tokens == NULL || *tokens == '\0')
-		return;
-	if (strcmp(tokens, "all") == 0)
-		config->show_signature = true;
-	else if (strcmp(tokens, "auth") == 0)
-		config->show_signature = false;
-	else if (strcmp(tokens, "sign") == 0) {
-		config->show_authentication = false;
-		config->show_signature = true;
-	} else
-		hpki_error("HPKI_PKCS11_TOKENS='%s' ignored: use all, auth or sign", tokens);
-}
-
-static void read_config(struct hpki_config *config)
-{
-	const char *interval = getenv("HPKI_PKCS11_REFRESH_INTERVAL");
-
-	config->refresh_interval = 1.0;
-	if (interval != NULL && *interval != '\0') {
-		char *end;
-		double value = strtod(interval, &end);
-
-		if (*end == '\0' && value >= 0 && value <= 60)
-			config->refresh_interval = value;
-	}
-	read_shown_tokens(config);
-	if (!config->show_signature)
-		hpki_info("showing the authentication token only (%s)",
-			  running_in_browser() ? "browser" : "HPKI_PKCS11_TOKENS");
-}
-
 static CK_RV check_init_args(const CK_C_INITIALIZE_ARGS *args, bool *use_app_mutex)
 {
 	int callbacks;
@@ -123,21 +64,6 @@ static CK_RV check_init_args(const CK_C_INITIALIZE_ARGS *args, bool *use_app_mut
 	return CKR_OK;
 }
 
-bool hpki_module_have_context(void)
-{
-	enum hpki_io_status status;
-
-	if (hpki_module.io_context != NULL)
-		return true;
-	status = hpki_module.ops->open_context(&hpki_module.io_context);
-	if (status != HPKI_IO_OK) {
-		hpki_info("no PC/SC context yet: %s", hpki_io_status_text(status));
-		hpki_module.io_context = NULL;
-		return false;
-	}
-	return true;
-}
-
 /* After fork() the child must not touch the parent's PC/SC contexts or locks. */
 static void forget_parent_state(void)
 {
@@ -145,7 +71,7 @@ static void forget_parent_state(void)
 	memset(&hpki_module, 0, sizeof hpki_module);
 	app_mutex = NULL;
 	pthread_mutex_init(&os_lock, NULL);
-	hpki_slots_reset();
+	hpki_slots_forget();
 }
 
 CK_RV hpki_module_initialize(const CK_C_INITIALIZE_ARGS *args)
@@ -179,10 +105,11 @@ CK_RV hpki_module_initialize(const CK_C_INITIALIZE_ARGS *args)
 		}
 	}
 	memset(&hpki_module, 0, sizeof hpki_module);
-	hpki_module.ops = &hpki_transport_pcsc;
 	hpki_module.pid = getpid();
-	read_config(&hpki_module.config);
-	hpki_slots_reset();
+	hpki_settings_load();
+	/* Sessions die with their card: the slot layer reports each removal upwards
+	 * through this callback, so it never calls into the session layer itself. */
+	hpki_slots_init(&hpki_transport_pcsc, hpki_session_close_slot);
 	/* No card I/O here (consumer-expectations §3.1): readers are listed on first use. */
 	hpki_module.initialized = true;
 	pthread_mutex_unlock(&init_lock);
@@ -201,16 +128,13 @@ CK_RV hpki_module_finalize(void)
 	hpki_module.initialized = false;
 	/* Wake C_WaitForSlotEvent; it returns CKR_CRYPTOKI_NOT_INITIALIZED (PKCS#11 2.40 §5.5). */
 	while (hpki_module.waiters > 0) {
-		hpki_module.ops->cancel_wait(hpki_module.io_context);
+		hpki_slots_cancel_wait();
 		unlock_global();
 		usleep(1000);
 		lock_global();
 	}
 	hpki_sessions_free_all();
 	hpki_slots_free();
-	if (hpki_module.io_context != NULL)
-		hpki_module.ops->close_context(hpki_module.io_context);
-	hpki_module.io_context = NULL;
 	unlock_global();
 	if (app_mutex != NULL) {
 		app_locking.DestroyMutex(app_mutex);

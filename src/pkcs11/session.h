@@ -30,6 +30,7 @@ struct hpki_session {
 
 	struct hpki_digest_op *digest;
 	bool digest_multipart;
+	bool digest_single; /* C_Digest answered a length query: only C_Digest may go on */
 };
 
 void hpki_sessions_free_all(void);

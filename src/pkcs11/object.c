@@ -22,7 +22,6 @@
 #include <openssl/x509.h>
 
 #include "log.h"
-#include "module.h"
 #include "token.h"
 
 /* Handles are never reused within a process, so a stale handle never names a new object. */
@@ -227,10 +226,10 @@ static CK_RV add_public_key(struct hpki_token *token, X509 *x, const uint8_t *id
 }
 
 /*
- * CKA_PRIVATE reports the card's private flag (G31 B.4.5, JAHIS profile §8: TRUE):
- * it guards the key's use by the PIN. The object itself is listed before login,
- * because the card's directories are public (G31 §5.1.2 (9)) and applications
- * look for the key of a certificate before they ask for a PIN.
+ * The private key is a private object: CKA_PRIVATE = TRUE (JAHIS G31 table 3,
+ * EF.PrKD privateObject), so it is visible only to a logged-in user (PKCS#11
+ * 2.40 §4.4, hpki_object_visible). Its certificate and public key stay public,
+ * and share its CKA_ID, so an application finds the key after C_Login.
  */
 static CK_RV add_private_key(struct hpki_token *token, X509 *x, const uint8_t *id, size_t id_len, const char *label)
 {
@@ -362,6 +361,23 @@ void hpki_objects_free(struct hpki_token *token)
 	token->object_count = 0;
 	EVP_PKEY_free(token->caps.public_key);
 	token->caps.public_key = NULL;
+}
+
+/* PKCS#11 2.40 §4.4: "private objects" are only visible once the user is logged
+ * in to the token; public objects always are. */
+bool hpki_object_visible(const struct hpki_token *token, const struct hpki_object *object)
+{
+	const CK_ATTRIBUTE *a = hpki_object_attribute(object, CKA_PRIVATE);
+	bool is_private = a == NULL || a->ulValueLen != sizeof(CK_BBOOL) || *(CK_BBOOL *)a->pValue != CK_FALSE;
+
+	return !is_private || token->logged_in;
+}
+
+struct hpki_object *hpki_token_visible_object(struct hpki_token *token, CK_OBJECT_HANDLE handle)
+{
+	struct hpki_object *object = hpki_token_object(token, handle);
+
+	return object != NULL && hpki_object_visible(token, object) ? object : NULL;
 }
 
 const CK_ATTRIBUTE *hpki_object_attribute(const struct hpki_object *object, CK_ATTRIBUTE_TYPE type)

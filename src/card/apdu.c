@@ -3,6 +3,8 @@
 
 #include "apdu.h"
 
+#include "hpki/card-defs.h"
+
 #include "log.h"
 
 #include <openssl/crypto.h>
@@ -74,55 +76,55 @@ enum hpki_card_status hpki_io_to_status(enum hpki_io_status io)
 
 /* Another process reset the card: reconnect without touching the card again and
  * tell the token layer that every verified PIN is gone. */
-static enum hpki_card_status recover_from_reset(struct hpki_card *card)
+static enum hpki_card_status recover_from_reset(struct hpki_card_link *link)
 {
-	enum hpki_io_status io = card->ops->reconnect(card->conn);
+	enum hpki_io_status io = link->ops->reconnect(link->conn);
 
-	card->was_reset = true;
-	card->reset_count++;
-	hpki_info("card in '%s' was reset by someone else; reconnect: %s", card->reader, hpki_io_status_text(io));
+	link->was_reset = true;
+	link->reset_count++;
+	hpki_info("card in '%s' was reset by someone else; reconnect: %s", link->reader, hpki_io_status_text(io));
 	return io == HPKI_IO_OK ? HPKI_CARD_OK : hpki_io_to_status(io);
 }
 
-enum hpki_card_status hpki_apdu_begin(struct hpki_card *card)
+enum hpki_card_status hpki_apdu_begin(struct hpki_card_link *link)
 {
 	enum hpki_io_status io;
 
-	if (card->ops == NULL || card->conn == NULL)
+	if (link->ops == NULL || link->conn == NULL)
 		return HPKI_CARD_REMOVED;
-	io = card->ops->begin(card->conn);
+	io = link->ops->begin(link->conn);
 	if (io == HPKI_IO_CARD_RESET) {
 		/* Nothing was sent yet, so beginning again after the reconnect is safe. */
-		enum hpki_card_status st = recover_from_reset(card);
+		enum hpki_card_status st = recover_from_reset(link);
 
 		if (st != HPKI_CARD_OK)
 			return st;
-		io = card->ops->begin(card->conn);
+		io = link->ops->begin(link->conn);
 	}
 	if (io != HPKI_IO_OK)
-		hpki_error("cannot begin a transaction on '%s': %s", card->reader, hpki_io_status_text(io));
+		hpki_error("cannot begin a transaction on '%s': %s", link->reader, hpki_io_status_text(io));
 	return hpki_io_to_status(io);
 }
 
-void hpki_apdu_end(struct hpki_card *card)
+void hpki_apdu_end(struct hpki_card_link *link)
 {
-	if (card->ops != NULL && card->conn != NULL)
-		card->ops->end(card->conn);
+	if (link->ops != NULL && link->conn != NULL)
+		link->ops->end(link->conn);
 }
 
 /* One command, one response, with trace; *len in: capacity, out: length (SW included). */
-static enum hpki_card_status transmit_raw(struct hpki_card *card, const uint8_t *cmd, size_t cmd_len,
+static enum hpki_card_status transmit_raw(struct hpki_card_link *link, const uint8_t *cmd, size_t cmd_len,
 					  uint8_t *resp, size_t *len)
 {
 	enum hpki_io_status io;
 
 	hpki_log_apdu('>', cmd, cmd_len);
-	card->apdu_count++;
-	io = card->ops->transmit(card->conn, cmd, cmd_len, resp, len);
+	link->apdu_count++;
+	io = link->ops->transmit(link->conn, cmd, cmd_len, resp, len);
 	if (io == HPKI_IO_CARD_RESET) {
 		/* The card's state is gone; whatever this command was part of must start over
 		 * (or, for VERIFY, be reported: the driver never sends a PIN twice). */
-		enum hpki_card_status st = recover_from_reset(card);
+		enum hpki_card_status st = recover_from_reset(link);
 
 		*len = 0;
 		return st == HPKI_CARD_OK ? HPKI_CARD_IO_ERROR : st;
@@ -140,7 +142,7 @@ static enum hpki_card_status transmit_raw(struct hpki_card *card, const uint8_t 
  * it once with the Le the card asked for. The data lands in `scratch`
  * (HPKI_RESPONSE_MAX bytes).
  */
-static enum hpki_card_status transceive(struct hpki_card *card, const struct hpki_apdu *apdu, uint8_t *scratch,
+static enum hpki_card_status transceive(struct hpki_card_link *link, const struct hpki_apdu *apdu, uint8_t *scratch,
 					size_t *data_len, uint16_t *sw)
 {
 	struct hpki_apdu cmd = *apdu;
@@ -161,7 +163,7 @@ static enum hpki_card_status transceive(struct hpki_card *card, const struct hpk
 			st = HPKI_CARD_UNSUPPORTED;
 			break;
 		}
-		st = transmit_raw(card, buf, cmd_len, scratch, &len);
+		st = transmit_raw(link, buf, cmd_len, scratch, &len);
 		/* A PIN is never left behind in our buffers (issue 4). */
 		OPENSSL_cleanse(buf, cmd_len);
 		if (st != HPKI_CARD_OK)
@@ -208,7 +210,7 @@ static enum hpki_card_status append(uint8_t *resp, size_t resp_cap, size_t *tota
 }
 
 /* One (unchained) command plus its GET RESPONSE rounds. */
-static enum hpki_card_status exchange_single(struct hpki_card *card, const struct hpki_apdu *apdu,
+static enum hpki_card_status exchange_single(struct hpki_card_link *link, const struct hpki_apdu *apdu,
 					     uint8_t *scratch, uint8_t *resp, size_t resp_cap, size_t *resp_len,
 					     uint16_t *sw)
 {
@@ -217,7 +219,7 @@ static enum hpki_card_status exchange_single(struct hpki_card *card, const struc
 	int rounds = 0;
 
 	*resp_len = 0;
-	st = transceive(card, apdu, scratch, &data_len, sw);
+	st = transceive(link, apdu, scratch, &data_len, sw);
 	if (st == HPKI_CARD_OK)
 		st = append(resp, resp_cap, resp_len, scratch, data_len, apdu->name);
 	while (st == HPKI_CARD_OK && (*sw & 0xFF00) == HPKI_SW_BYTES_AVAILABLE) {
@@ -240,7 +242,7 @@ static enum hpki_card_status exchange_single(struct hpki_card *card, const struc
 				   HPKI_APDU_MAX_GET_RESPONSE_ROUNDS);
 			return HPKI_CARD_BAD_RESPONSE;
 		}
-		st = transceive(card, &get, scratch, &data_len, sw);
+		st = transceive(link, &get, scratch, &data_len, sw);
 		if (st == HPKI_CARD_OK)
 			st = append(resp, resp_cap, resp_len, scratch, data_len, apdu->name);
 	}
@@ -249,7 +251,7 @@ static enum hpki_card_status exchange_single(struct hpki_card *card, const struc
 
 /* ISO 7816-4 §5.1.1.1: CLA b5 = 1 on every command of the chain but the last. The
  * parts are made equal in size (256 bytes → 2 × 128) rather than 255 + 1. */
-static enum hpki_card_status exchange_chained(struct hpki_card *card, const struct hpki_apdu *apdu,
+static enum hpki_card_status exchange_chained(struct hpki_card_link *link, const struct hpki_apdu *apdu,
 					      uint8_t *scratch, uint8_t *resp, size_t resp_cap, size_t *resp_len,
 					      uint16_t *sw)
 {
@@ -257,7 +259,7 @@ static enum hpki_card_status exchange_chained(struct hpki_card *card, const stru
 	size_t part_len = (apdu->data_len + parts - 1) / parts;
 	size_t offset = 0;
 
-	if (!card->command_chaining) {
+	if (!link->command_chaining) {
 		hpki_error("%s: %zu data bytes need extended length or command chaining; the card has neither",
 			   apdu->name, apdu->data_len);
 		return HPKI_CARD_UNSUPPORTED;
@@ -274,7 +276,7 @@ static enum hpki_card_status exchange_chained(struct hpki_card *card, const stru
 			part.cla |= HPKI_CLA_CHAIN;
 			part.ne = 0;
 		}
-		st = exchange_single(card, &part, scratch, resp, resp_cap, resp_len, sw);
+		st = exchange_single(link, &part, scratch, resp, resp_cap, resp_len, sw);
 		if (st != HPKI_CARD_OK || last)
 			return st;
 		if (*sw != HPKI_SW_OK)
@@ -284,7 +286,7 @@ static enum hpki_card_status exchange_chained(struct hpki_card *card, const stru
 	return HPKI_CARD_OK;
 }
 
-enum hpki_card_status hpki_apdu_exchange(struct hpki_card *card, const struct hpki_apdu *apdu, uint8_t *resp,
+enum hpki_card_status hpki_apdu_exchange(struct hpki_card_link *link, const struct hpki_apdu *apdu, uint8_t *resp,
 					 size_t resp_cap, size_t *resp_len, uint16_t *sw)
 {
 	uint8_t *scratch;
@@ -292,15 +294,15 @@ enum hpki_card_status hpki_apdu_exchange(struct hpki_card *card, const struct hp
 
 	*resp_len = 0;
 	*sw = 0;
-	if (card->ops == NULL || card->conn == NULL)
+	if (link->ops == NULL || link->conn == NULL)
 		return HPKI_CARD_REMOVED;
 	scratch = malloc(HPKI_RESPONSE_MAX);
 	if (scratch == NULL)
 		return HPKI_CARD_NO_MEMORY;
 	if (!apdu->extended && apdu->data_len > HPKI_APDU_SHORT_MAX_NC)
-		st = exchange_chained(card, apdu, scratch, resp, resp_cap, resp_len, sw);
+		st = exchange_chained(link, apdu, scratch, resp, resp_cap, resp_len, sw);
 	else
-		st = exchange_single(card, apdu, scratch, resp, resp_cap, resp_len, sw);
+		st = exchange_single(link, apdu, scratch, resp, resp_cap, resp_len, sw);
 	free(scratch);
 	if (st != HPKI_CARD_OK)
 		*resp_len = 0;

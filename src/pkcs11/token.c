@@ -13,8 +13,6 @@
 #include <openssl/x509.h>
 
 #include "log.h"
-#include "module.h"
-#include "session.h"
 #include "token.h"
 
 CK_RV hpki_rv_from_card(enum hpki_card_status status, const char *what)
@@ -156,8 +154,10 @@ static void build_token_info(struct hpki_token *token)
 	hpki_pad_field(info->utcTime, sizeof info->utcTime, "");
 	/* No CKF_RNG: the card has no GET CHALLENGE in the guideline's command set. */
 	info->flags = CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED | CKF_TOKEN_INITIALIZED | CKF_WRITE_PROTECTED;
-	info->ulMaxSessionCount = CK_EFFECTIVELY_INFINITE;
-	info->ulMaxRwSessionCount = CK_EFFECTIVELY_INFINITE;
+	/* PKCS#11 2.40 §3.2: the most sessions that can be open at once, which is
+	 * the size of the session table; any of them may be read-write. */
+	info->ulMaxSessionCount = HPKI_MAX_SESSIONS;
+	info->ulMaxRwSessionCount = HPKI_MAX_SESSIONS;
 	info->ulMaxPinLen = app->pin.max_length > 0 && app->pin.max_length < HPKI_PIN_MAX_LEN ? app->pin.max_length
 											     : HPKI_PIN_MAX_LEN;
 	info->ulMinPinLen = app->pin.min_length > HPKI_PIN_MIN_LEN ? app->pin.min_length : HPKI_PIN_MIN_LEN;
@@ -222,9 +222,9 @@ static void note_card_reset(struct hpki_token *token)
 	struct hpki_reader *r = token->reader;
 	size_t i;
 
-	if (!r->card.was_reset)
+	if (!r->card.link.was_reset)
 		return;
-	r->card.was_reset = false;
+	r->card.link.was_reset = false;
 	for (i = 0; i < 2; i++)
 		if (r->tokens[i] != NULL)
 			hpki_token_forget_login(r->tokens[i]);
@@ -288,40 +288,21 @@ static void read_pin_status(struct hpki_token *token, bool *verified)
 /* The counter changes only through VERIFY; look again at most once per interval. */
 static bool pin_status_due(const struct hpki_token *token)
 {
-	return hpki_now() - token->pin_checked_at >= hpki_module.config.refresh_interval;
-}
-
-/* Finds this token's slot ID (for session lookups). */
-static bool token_slot(struct hpki_token *token, CK_SLOT_ID *slot)
-{
-	CK_ULONG i, n = hpki_slot_count();
-
-	for (i = 0; i < n; i++) {
-		size_t role_index;
-		struct hpki_reader *r = hpki_slot_reader(i, &role_index);
-
-		if (r == token->reader && r->tokens[role_index] == token) {
-			*slot = i;
-			return true;
-		}
-	}
-	return false;
+	return hpki_now() - token->pin_checked_at >= hpki_settings()->refresh_interval;
 }
 
 /* Never between a context-specific login and the signature it authorises: a PIN
  * status APDU there can drop the card's verified state (OpenSC #1071). */
-static bool pin_status_allowed(struct hpki_token *token)
+static bool pin_status_allowed(struct hpki_token *token, bool context_login_pending)
 {
-	CK_SLOT_ID slot;
-
-	if (token_slot(token, &slot) && hpki_sessions_context_login_pending(slot))
+	if (context_login_pending)
 		return false;
 	/* Nor for a look at this application while the other one holds a card login:
 	 * selecting this one would end that login behind the application's back. */
 	return !has_card_login(sibling_of(token));
 }
 
-void hpki_token_check_login(struct hpki_token *token)
+void hpki_token_check_login(struct hpki_token *token, bool context_login_pending)
 {
 	bool verified;
 
@@ -329,18 +310,18 @@ void hpki_token_check_login(struct hpki_token *token)
 	 * there the PKCS#11 login is the user's consent to be asked, not a card state. */
 	if (!token->logged_in || token->always_authenticate)
 		return;
-	if (!pin_status_due(token) || !pin_status_allowed(token))
+	if (!pin_status_due(token) || !pin_status_allowed(token, context_login_pending))
 		return;
 	read_pin_status(token, &verified);
 	if (!verified)
 		hpki_token_forget_login(token);
 }
 
-CK_RV hpki_token_info(struct hpki_token *token, CK_TOKEN_INFO *info)
+CK_RV hpki_token_info(struct hpki_token *token, bool context_login_pending, CK_TOKEN_INFO *info)
 {
 	bool verified;
 
-	if (pin_status_due(token) && pin_status_allowed(token)) {
+	if (pin_status_due(token) && pin_status_allowed(token, context_login_pending)) {
 		read_pin_status(token, &verified);
 		if (!verified && !token->always_authenticate)
 			hpki_token_forget_login(token);

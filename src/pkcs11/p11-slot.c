@@ -8,6 +8,7 @@
 #include "log.h"
 #include "module.h"
 #include "session.h"
+#include "slot.h"
 #include "token.h"
 
 CK_RV C_GetSlotList(CK_BBOOL tokenPresent, CK_SLOT_ID_PTR pSlotList, CK_ULONG_PTR pulCount)
@@ -68,7 +69,7 @@ CK_RV C_GetTokenInfo(CK_SLOT_ID slotID, CK_TOKEN_INFO_PTR pInfo)
 	else if ((token = hpki_slot_token(slotID, false)) == NULL)
 		rv = CKR_TOKEN_NOT_PRESENT;
 	else {
-		rv = hpki_token_info(token, pInfo);
+		rv = hpki_token_info(token, hpki_sessions_context_login_pending(slotID), pInfo);
 		pInfo->ulSessionCount = hpki_sessions_on_slot(slotID, false);
 		pInfo->ulRwSessionCount = hpki_sessions_on_slot(slotID, true);
 	}
@@ -80,13 +81,12 @@ CK_RV C_GetTokenInfo(CK_SLOT_ID slotID, CK_TOKEN_INFO_PTR pInfo)
  * it. Returns with the lock held, except for CKR_CRYPTOKI_NOT_INITIALIZED. */
 static CK_RV wait_for_change(void)
 {
-	struct hpki_reader_state states[HPKI_MAX_READERS];
-	size_t n = hpki_slots_wait_states(states, HPKI_MAX_READERS);
+	struct hpki_slot_wait wait;
 	enum hpki_io_status status;
-	void *context = hpki_module.io_context;
 
+	hpki_slots_prepare_wait(&wait);
 	hpki_unlock_for_wait();
-	status = hpki_module.ops->wait_readers(context, states, n, UINT32_MAX);
+	status = hpki_slots_wait(&wait);
 	if (!hpki_relock_after_wait())
 		return CKR_CRYPTOKI_NOT_INITIALIZED; /* lock released: C_Finalize owns the module now */
 	/* Cancelled while still initialised: nothing happened, look and wait again. */
@@ -117,7 +117,7 @@ CK_RV C_WaitForSlotEvent(CK_FLAGS flags, CK_SLOT_ID_PTR pSlot, CK_VOID_PTR pRese
 			rv = CKR_NO_EVENT;
 			break;
 		}
-		if (!hpki_module_have_context()) {
+		if (!hpki_slots_have_context()) {
 			rv = CKR_FUNCTION_FAILED;
 			break;
 		}

@@ -11,7 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "card.h"
+#include "card-status.h"
+#include "transport.h"
 
 /* Bounds on what a card may make us fetch with 61xx (see hpki_apdu_exchange). */
 #define HPKI_APDU_MAX_RESPONSE 65536
@@ -19,6 +20,27 @@
 /* Short-APDU limits (ISO 7816-4 §5.1): Nc ≤ 255, Ne ≤ 256. */
 #define HPKI_APDU_SHORT_MAX_NC 255
 #define HPKI_APDU_SHORT_MAX_NE 256
+
+/*
+ * One reader connection as the APDU layer sees it: where commands go, what the
+ * card accepts for long data, and what happened on the way. The driver embeds it
+ * in struct hpki_card; nothing here knows of card applications.
+ */
+struct hpki_card_link {
+	const struct hpki_transport_ops *ops;
+	void *context;
+	struct hpki_connection *conn;
+	char reader[HPKI_READER_NAME_MAX];
+	bool command_chaining; /* data over 255 bytes goes by chaining (ISO 7816-4 §5.1.1.1) */
+	/*
+	 * Set whenever the link had to reconnect after HPKI_IO_CARD_RESET (another
+	 * process reset the card): every PIN verification on the card is gone. The token
+	 * layer reads it after each call, drops its logged-in state, and clears it.
+	 */
+	bool was_reset;
+	unsigned long reset_count; /* reconnects after a reset since attach */
+	unsigned long apdu_count;  /* APDUs sent since attach (benchmarks, tests) */
+};
 
 struct hpki_apdu {
 	uint8_t cla, ins, p1, p2;
@@ -44,12 +66,12 @@ size_t hpki_apdu_encode(const struct hpki_apdu *apdu, uint8_t *out, size_t cap);
  *   HPKI_CARD_BAD_RESPONSE.
  * The status word itself is not judged here: HPKI_CARD_OK means "the card answered".
  */
-enum hpki_card_status hpki_apdu_exchange(struct hpki_card *card, const struct hpki_apdu *apdu, uint8_t *resp,
+enum hpki_card_status hpki_apdu_exchange(struct hpki_card_link *link, const struct hpki_apdu *apdu, uint8_t *resp,
 					 size_t resp_cap, size_t *resp_len, uint16_t *sw);
 
-/* Begins a PC/SC transaction; reconnects (and sets card->was_reset) after a reset. */
-enum hpki_card_status hpki_apdu_begin(struct hpki_card *card);
-void hpki_apdu_end(struct hpki_card *card);
+/* Begins a PC/SC transaction; reconnects (and sets link->was_reset) after a reset. */
+enum hpki_card_status hpki_apdu_begin(struct hpki_card_link *link);
+void hpki_apdu_end(struct hpki_card_link *link);
 
 /* The one mapping of status words to driver results; logs the command and SW. */
 enum hpki_card_status hpki_sw_to_status(const char *command, uint16_t sw);

@@ -18,7 +18,8 @@ static CK_RV enter_with_object(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObj
 		return rv;
 	rv = hpki_session_get(hSession, session, &token);
 	if (rv == CKR_OK && object != NULL) {
-		*object = hpki_token_object(token, hObject);
+		/* A private object is not there for a public session (PKCS#11 2.40 §4.4). */
+		*object = hpki_token_visible_object(token, hObject);
 		if (*object == NULL)
 			rv = CKR_OBJECT_HANDLE_INVALID;
 	}
@@ -131,7 +132,8 @@ CK_RV C_FindObjectsInit(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate, 
 	if (rv == CKR_OK) {
 		session->found_count = session->found_next = 0;
 		for (i = 0; i < token->object_count; i++)
-			if (hpki_object_matches(&token->objects[i], pTemplate, ulCount))
+			if (hpki_object_visible(token, &token->objects[i]) &&
+			    hpki_object_matches(&token->objects[i], pTemplate, ulCount))
 				session->found[session->found_count++] = token->objects[i].handle;
 		session->find_active = true;
 	}

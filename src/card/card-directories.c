@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * HPKI card driver: the ISO 7816-15 directories of one application (EF.OD, EF.AOD,
+ * EF.PrKD, EF.CD) and the certificates they name; the JMA layout when there are none.
+ */
+#include "config.h"
+
+#include "card-private.h"
+#include "log.h"
+
+#include <openssl/x509.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Entries we decode per directory before applying the struct limits. */
+#define DIR_MAX_ENTRIES 16
+
+/* ------------------------------------------------------------------------ */
+/* Directories                                                               */
+
+/* The JMA layout (facts §2.2), used when the card's directories cannot be read. */
+static const uint8_t fallback_id[] = { 0x01 };
+
+static void fallback_pin(struct hpki_aod_pin *pin)
+{
+	memset(pin, 0, sizeof(*pin));
+	strcpy(pin->label, "PIN");
+	pin->private_object = true;
+	pin->auth_id[0] = 0x01;
+	pin->auth_id_len = 1;
+	pin->pwd_flags = HPKI_PWD_FLAG_CASE_SENSITIVE | HPKI_PWD_FLAG_LOCAL | HPKI_PWD_FLAG_INITIALIZED;
+	pin->pwd_type = HPKI_PWD_UTF8;
+	pin->min_length = HPKI_PIN_MIN_LEN;
+	pin->max_length = HPKI_PIN_MAX_LEN;
+	pin->pwd_reference = HPKI_JMA_PIN_REFERENCE;
+}
+
+static void fallback_key(struct hpki_prkd_key *key, enum hpki_app_role role)
+{
+	memset(key, 0, sizeof(*key));
+	strcpy(key->label, "Private key of HPKI");
+	key->private_object = true;
+	key->auth_id[0] = 0x01;
+	key->auth_id_len = 1;
+	/* G31 B.4.5: userConsent on the signature application's key only. */
+	key->user_consent = role == HPKI_ROLE_SIGNATURE ? 1 : 0;
+	memcpy(key->id, fallback_id, sizeof(fallback_id));
+	key->id_len = sizeof(fallback_id);
+	key->usage = role == HPKI_ROLE_SIGNATURE ? HPKI_KEY_USAGE_NON_REPUDIATION : HPKI_KEY_USAGE_SIGN;
+	/* JMA: MSE tag 84 with key reference 000C (facts §4.2). */
+	key->has_key_reference = true;
+	key->key_reference = HPKI_JMA_FID_KEY;
+	hpki_cio_path_set_fid(&key->path, HPKI_JMA_FID_KEY);
+}
+
+static void fallback_cert(struct hpki_cd_cert *cert)
+{
+	memset(cert, 0, sizeof(*cert));
+	strcpy(cert->label, "HPKI END ENTITY CERTIFICATE");
+	memcpy(cert->id, fallback_id, sizeof(fallback_id));
+	cert->id_len = sizeof(fallback_id);
+	hpki_cio_path_set_fid(&cert->path, HPKI_JMA_FID_EE_CERT);
+}
+
+static enum hpki_app_role role_from_aid(const struct hpki_app *app)
+{
+	if (app->aid_len >= 2 && app->aid[app->aid_len - 2] == 0x00) {
+		if (app->aid[app->aid_len - 1] == 0x01)
+			return HPKI_ROLE_SIGNATURE;
+		if (app->aid[app->aid_len - 1] == 0x02)
+			return HPKI_ROLE_AUTHENTICATION;
+	}
+	return HPKI_ROLE_UNKNOWN;
+}
+
+static enum hpki_card_status cio_result(int rc, const char *what)
+{
+	if (rc == HPKI_CIO_OK)
+		return HPKI_CARD_OK;
+	if (rc == HPKI_CIO_NO_MEMORY)
+		return HPKI_CARD_NO_MEMORY;
+	hpki_error("%s: %s", what, hpki_cio_status_text(rc));
+	return HPKI_CARD_BAD_RESPONSE;
+}
+
+/* Reads a directory EF named by a path; *found false when it is not on the card. */
+static enum hpki_card_status read_directory(struct hpki_card *card, const struct hpki_cio_path *path,
+					    const char *what, uint8_t **der, size_t *der_len, bool *found)
+{
+	struct hpki_ef_ref ref;
+
+	if (!hpki_ef_ref_from_path(path, &ref)) {
+		hpki_error("%s: unusable path of %zu bytes", what, path->len);
+		return HPKI_CARD_BAD_RESPONSE;
+	}
+	return hpki_card_read_ef(card, &ref, false, der, der_len, found);
+}
+
+struct directory_set {
+	bool have_aod, have_prkd;
+	struct hpki_cio_path aod, prkd;
+	struct hpki_cio_path cd[4];
+	size_t cd_count;
+};
+
+static void directories_from_od(const struct hpki_od_entry *od, size_t count, struct directory_set *dirs)
+{
+	for (size_t i = 0; i < count; i++) {
+		switch (od[i].kind) {
+		case HPKI_OD_AUTH_OBJECTS:
+			if (!dirs->have_aod) {
+				dirs->aod = od[i].path;
+				dirs->have_aod = true;
+			}
+			break;
+		case HPKI_OD_PRIVATE_KEYS:
+			if (!dirs->have_prkd) {
+				dirs->prkd = od[i].path;
+				dirs->have_prkd = true;
+			}
+			break;
+		case HPKI_OD_CERTIFICATES:
+		case HPKI_OD_TRUSTED_CERTIFICATES:
+		case HPKI_OD_USEFUL_CERTIFICATES:
+			if (dirs->cd_count < sizeof(dirs->cd) / sizeof(dirs->cd[0]))
+				dirs->cd[dirs->cd_count++] = od[i].path;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static void jma_directories(struct directory_set *dirs)
+{
+	memset(dirs, 0, sizeof(*dirs));
+	dirs->have_aod = dirs->have_prkd = true;
+	hpki_cio_path_set_fid(&dirs->aod, HPKI_JMA_FID_AOD);
+	hpki_cio_path_set_fid(&dirs->prkd, HPKI_JMA_FID_PRKD);
+	hpki_cio_path_set_fid(&dirs->cd[0], HPKI_JMA_FID_CD);
+	dirs->cd_count = 1;
+}
+
+/* EF.OD by SFI 11, else by FID 5031 (G31 B.4, facts §2.2). */
+static enum hpki_card_status read_od(struct hpki_card *card, struct directory_set *dirs, bool *found)
+{
+	struct hpki_od_entry od[DIR_MAX_ENTRIES];
+	struct hpki_ef_ref ref = { .by_sfi = true, .sfi = HPKI_SFI_OD };
+	size_t od_len, count = 0;
+	uint8_t *der;
+	enum hpki_card_status st;
+
+	st = hpki_card_read_ef(card, &ref, false, &der, &od_len, found);
+	if (st == HPKI_CARD_OK && !*found) {
+		ref = (struct hpki_ef_ref){ .fid = HPKI_FID_OD };
+		st = hpki_card_read_ef(card, &ref, false, &der, &od_len, found);
+	}
+	if (st != HPKI_CARD_OK || !*found)
+		return st;
+	st = cio_result(hpki_cio_decode_od(der, od_len, od, DIR_MAX_ENTRIES, &count), "EF.OD");
+	free(der);
+	if (st == HPKI_CARD_OK)
+		directories_from_od(od, count, dirs);
+	return st;
+}
+
+static enum hpki_card_status read_aod(struct hpki_card *card, struct hpki_app *app, const struct directory_set *dirs)
+{
+	struct hpki_aod_pin pins[DIR_MAX_ENTRIES];
+	size_t len, count = 0;
+	uint8_t *der;
+	bool found = false;
+	enum hpki_card_status st = HPKI_CARD_OK;
+
+	if (dirs->have_aod)
+		st = read_directory(card, &dirs->aod, "EF.AOD", &der, &len, &found);
+	if (st != HPKI_CARD_OK)
+		return st;
+	if (found) {
+		st = cio_result(hpki_cio_decode_aod(der, len, pins, DIR_MAX_ENTRIES, &count), "EF.AOD");
+		free(der);
+		if (st != HPKI_CARD_OK)
+			return st;
+	}
+	if (count == 0) {
+		hpki_info("no PIN object: using the JMA PIN reference %02X", HPKI_JMA_PIN_REFERENCE);
+		fallback_pin(&app->pin);
+		app->from_directories = false;
+		return HPKI_CARD_OK;
+	}
+	/* One PIN per application (G31 A.2.1); prefer the one the key names. */
+	app->pin = pins[0];
+	for (size_t i = 0; i < count; i++)
+		if (app->has_key && pins[i].auth_id_len == app->key.auth_id_len &&
+		    memcmp(pins[i].auth_id, app->key.auth_id, pins[i].auth_id_len) == 0)
+			app->pin = pins[i];
+	if (app->pin.pwd_reference > 0xFF) {
+		hpki_error("PIN reference %X does not fit VERIFY P2", app->pin.pwd_reference);
+		return HPKI_CARD_BAD_RESPONSE;
+	}
+	return HPKI_CARD_OK;
+}
+
+static enum hpki_card_status read_prkd(struct hpki_card *card, struct hpki_app *app,
+				       const struct directory_set *dirs)
+{
+	struct hpki_prkd_key keys[DIR_MAX_ENTRIES];
+	size_t len, count = 0;
+	uint8_t *der;
+	bool found = false;
+	enum hpki_card_status st = HPKI_CARD_OK;
+
+	if (dirs->have_prkd)
+		st = read_directory(card, &dirs->prkd, "EF.PrKD", &der, &len, &found);
+	if (st != HPKI_CARD_OK)
+		return st;
+	if (found) {
+		st = cio_result(hpki_cio_decode_prkd(der, len, keys, DIR_MAX_ENTRIES, &count), "EF.PrKD");
+		free(der);
+		if (st != HPKI_CARD_OK)
+			return st;
+	}
+	if (count == 0) {
+		hpki_info("no private key object: using the JMA key reference %04X", HPKI_JMA_FID_KEY);
+		fallback_key(&app->key, app->role);
+		app->from_directories = false;
+	} else {
+		if (count > 1)
+			hpki_error("%zu private keys in EF.PrKD; using the first", count);
+		app->key = keys[0];
+	}
+	app->has_key = true;
+	return HPKI_CARD_OK;
+}
+
+static enum hpki_card_status read_cd_entries(struct hpki_card *card, struct hpki_app *app,
+					     const struct directory_set *dirs, struct hpki_cd_cert *entries,
+					     size_t *count)
+{
+	*count = 0;
+	for (size_t d = 0; d < dirs->cd_count; d++) {
+		size_t len, n = 0;
+		uint8_t *der;
+		bool found;
+		enum hpki_card_status st = read_directory(card, &dirs->cd[d], "EF.CD", &der, &len, &found);
+
+		if (st != HPKI_CARD_OK)
+			return st;
+		if (!found)
+			continue;
+		st = cio_result(hpki_cio_decode_cd(der, len, entries + *count, DIR_MAX_ENTRIES - *count, &n), "EF.CD");
+		free(der);
+		if (st != HPKI_CARD_OK)
+			return st;
+		*count += n;
+	}
+	if (*count == 0) {
+		hpki_info("no certificate directory: using the JMA EE certificate EF %04X", HPKI_JMA_FID_EE_CERT);
+		fallback_cert(&entries[0]);
+		*count = 1;
+		app->from_directories = false;
+	}
+	return HPKI_CARD_OK;
+}
+
+static enum hpki_card_status read_certificates(struct hpki_card *card, struct hpki_app *app,
+					       const struct hpki_cd_cert *entries, size_t count)
+{
+	if (count > HPKI_APP_MAX_CERTS) {
+		hpki_error("%zu certificates listed; reading the first %d", count, HPKI_APP_MAX_CERTS);
+		count = HPKI_APP_MAX_CERTS;
+	}
+	for (size_t i = 0; i < count; i++) {
+		struct hpki_cert *cert = &app->certs[app->cert_count];
+		struct hpki_ef_ref ref;
+		bool found;
+		enum hpki_card_status st;
+
+		if (!hpki_ef_ref_from_path(&entries[i].path, &ref)) {
+			hpki_error("certificate '%s': unusable path", entries[i].label);
+			return HPKI_CARD_BAD_RESPONSE;
+		}
+		st = hpki_card_read_ef(card, &ref, true, &cert->der, &cert->der_len, &found);
+		if (st != HPKI_CARD_OK)
+			return st;
+		if (!found || cert->der_len == 0) {
+			/* CD may list an optional CA certificate the issuer did not write. */
+			hpki_info("certificate '%s' %s; skipped", entries[i].label, found ? "EF is empty" : "not found");
+			free(cert->der);
+			cert->der = NULL;
+			cert->der_len = 0;
+			continue;
+		}
+		if (cert->der[0] != 0x30) {
+			hpki_error("certificate '%s' is not a DER SEQUENCE", entries[i].label);
+			free(cert->der);
+			cert->der = NULL;
+			cert->der_len = 0;
+			return HPKI_CARD_BAD_RESPONSE;
+		}
+		cert->info = entries[i];
+		app->cert_count++;
+	}
+	return HPKI_CARD_OK;
+}
+
+/* RSA modulus size in bits from a certificate, 0 when it cannot be read. */
+static unsigned cert_modulus_bits(const struct hpki_cert *cert)
+{
+	const unsigned char *p = cert->der;
+	X509 *x509 = d2i_X509(NULL, &p, (long)cert->der_len);
+	unsigned bits = 0;
+
+	if (x509 != NULL) {
+		EVP_PKEY *pkey = X509_get0_pubkey(x509);
+
+		if (pkey != NULL && EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA)
+			bits = (unsigned)EVP_PKEY_get_bits(pkey);
+		X509_free(x509);
+	}
+	return bits;
+}
+
+/* The key's certificate: same iD (G31 B.4.6), else the first non-authority one. */
+static const struct hpki_cert *key_certificate(const struct hpki_app *app)
+{
+	const struct hpki_cert *fallback = NULL;
+
+	for (size_t i = 0; i < app->cert_count; i++) {
+		const struct hpki_cert *c = &app->certs[i];
+
+		if (c->info.id_len == app->key.id_len && memcmp(c->info.id, app->key.id, c->info.id_len) == 0)
+			return c;
+		if (fallback == NULL && !c->info.authority)
+			fallback = c;
+	}
+	return fallback;
+}
+
+/* PrKD's modulusLength when plausible, otherwise the EE certificate's key size. */
+static void settle_modulus(struct hpki_app *app)
+{
+	const struct hpki_cert *cert;
+	unsigned bits;
+
+	if (!app->has_key || (app->key.modulus_bits >= 1024 && app->key.modulus_bits <= 8192))
+		return;
+	cert = key_certificate(app);
+	bits = cert != NULL ? cert_modulus_bits(cert) : 0;
+	if (bits > 0)
+		hpki_info("key size %u bits taken from the certificate", bits);
+	app->key.modulus_bits = bits;
+}
+
+
+/* Everything about one application; it is selected on entry. */
+enum hpki_card_status hpki_card_read_app(struct hpki_card *card, struct hpki_app *app)
+{
+	struct hpki_cd_cert entries[DIR_MAX_ENTRIES];
+	struct directory_set dirs = { 0 };
+	size_t entry_count;
+	bool od_found;
+	enum hpki_card_status st;
+
+	app->role = role_from_aid(app);
+	app->from_directories = true;
+	st = read_od(card, &dirs, &od_found);
+	if (st != HPKI_CARD_OK)
+		return st;
+	if (!od_found) {
+		hpki_info("no EF.OD: falling back to the JMA layout (AOD 0001, PrKD 0002, CD 0004)");
+		app->from_directories = false;
+		jma_directories(&dirs);
+	}
+	/* EF.CIAInfo is not read: nothing in it is used (the token serial comes from the
+	 * certificate), and every APDU costs milliseconds on a real card. */
+	st = read_prkd(card, app, &dirs);
+	if (st == HPKI_CARD_OK)
+		st = read_aod(card, app, &dirs);
+	if (st == HPKI_CARD_OK)
+		st = read_cd_entries(card, app, &dirs, entries, &entry_count);
+	if (st == HPKI_CARD_OK)
+		st = read_certificates(card, app, entries, entry_count);
+	if (st != HPKI_CARD_OK)
+		return st;
+	if (app->role == HPKI_ROLE_UNKNOWN && app->has_key)
+		app->role = app->key.usage & HPKI_KEY_USAGE_NON_REPUDIATION ? HPKI_ROLE_SIGNATURE
+				: app->key.usage & HPKI_KEY_USAGE_SIGN ? HPKI_ROLE_AUTHENTICATION
+									 : HPKI_ROLE_UNKNOWN;
+	settle_modulus(app);
+	return hpki_card_probe_sign_method(card, app);
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Shared inside the HPKI card driver only (src/card/card-*.c): the steps every
+ * public operation of card.h is built from. Nothing outside src/card includes it.
+ */
+#ifndef HPKI_CARD_PRIVATE_H
+#define HPKI_CARD_PRIVATE_H
+
+#include "apdu.h"
+#include "card.h"
+
+/* Largest file or response we accept from a card; also bounds every allocation. */
+#define HPKI_CARD_FILE_MAX HPKI_APDU_MAX_RESPONSE
+#define HPKI_CARD_SHORT_CHUNK 256
+
+/* card.c: one exchange (resp may be NULL when no data is wanted). */
+enum hpki_card_status hpki_card_exchange(struct hpki_card *card, const struct hpki_apdu *apdu, uint8_t *resp,
+					 size_t cap, size_t *len, uint16_t *sw);
+
+/* card.c: begin → op → end; an op interrupted by another process's card reset is run
+ * once more when `repeatable` (never a VERIFY: a PIN is sent once). */
+typedef enum hpki_card_status (*hpki_card_op)(struct hpki_card *card, void *arg);
+enum hpki_card_status hpki_card_run_in_transaction(struct hpki_card *card, hpki_card_op op, void *arg,
+						   bool repeatable);
+bool hpki_card_app_index_valid(const struct hpki_card *card, size_t app);
+
+/* card-atr.c: extended length and chaining from the ATR's card capabilities. */
+void hpki_card_atr_capabilities(struct hpki_card *card);
+
+/* card-select.c */
+enum hpki_card_status hpki_card_select_aid(struct hpki_card *card, const uint8_t *aid, size_t aid_len,
+					   uint16_t *sw);
+enum hpki_card_status hpki_card_select_app(struct hpki_card *card, const struct hpki_app *app);
+enum hpki_card_status hpki_card_select_ef(struct hpki_card *card, uint16_t fid, uint16_t *sw);
+void hpki_card_add_app(struct hpki_card *card, const uint8_t *aid, size_t len);
+/* *supported false when the card does not answer a partial-AID SELECT. */
+enum hpki_card_status hpki_card_discover_by_partial_aid(struct hpki_card *card, bool *supported);
+
+/* card-file.c: how a directory or certificate names its EF. */
+struct hpki_ef_ref {
+	bool by_sfi;
+	uint8_t sfi;
+	uint16_t fid;
+};
+bool hpki_ef_ref_from_path(const struct hpki_cio_path *path, struct hpki_ef_ref *ref);
+/* Reads an EF up to the end of its DER content (one value when `single`); *found
+ * false when the card has no such file. *out is malloc'd. */
+enum hpki_card_status hpki_card_read_ef(struct hpki_card *card, const struct hpki_ef_ref *ref, bool single,
+					uint8_t **out, size_t *out_len, bool *found);
+
+/* card-directories.c: everything about one application, which is selected on entry. */
+enum hpki_card_status hpki_card_read_app(struct hpki_card *card, struct hpki_app *app);
+
+/* card-sign.c: learns the signing path without a PIN try (MSE needs no authentication). */
+enum hpki_card_status hpki_card_probe_sign_method(struct hpki_card *card, struct hpki_app *app);
+
+#endif

@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * HPKI card driver: attach and detach, transactions, and the enumeration of the
+ * card's applications. References: "G31" = JAHIS HPKI対応ICカードガイドライン Ver.3.1,
+ * "facts §n" = docs/hpki-card-facts.md of the project.
+ */
+#include "config.h"
+
+#include "card-private.h"
+#include "log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const uint8_t aid_signature[HPKI_AID_LEN] = { HPKI_AID_SIGNATURE };
+static const uint8_t aid_authentication[HPKI_AID_LEN] = { HPKI_AID_AUTHENTICATION };
+
+
+/* ------------------------------------------------------------------------ */
+/* Commands                                                                  */
+
+enum hpki_card_status hpki_card_exchange(struct hpki_card *card, const struct hpki_apdu *apdu, uint8_t *resp,
+				      size_t cap, size_t *len, uint16_t *sw)
+{
+	size_t ignored_len;
+	uint8_t ignored[1];
+
+	if (resp == NULL) {
+		resp = ignored;
+		cap = 0;
+		len = &ignored_len;
+	}
+	return hpki_apdu_exchange(&card->link, apdu, resp, cap, len, sw);
+}
+
+
+/* ------------------------------------------------------------------------ */
+/* Enumeration                                                               */
+
+static void free_apps(struct hpki_card *card)
+{
+	for (size_t a = 0; a < HPKI_CARD_MAX_APPS; a++)
+		for (size_t c = 0; c < HPKI_APP_MAX_CERTS; c++)
+			free(card->apps[a].certs[c].der);
+	memset(card->apps, 0, sizeof(card->apps));
+	card->app_count = 0;
+}
+
+static enum hpki_card_status enumerate_known_aids(struct hpki_card *card)
+{
+	static const uint8_t *const known[] = { aid_signature, aid_authentication };
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		uint16_t sw;
+		enum hpki_card_status st = hpki_card_select_aid(card, known[i], HPKI_AID_LEN, &sw);
+
+		if (st != HPKI_CARD_OK)
+			return st;
+		if (sw != HPKI_SW_OK)
+			continue;
+		hpki_card_add_app(card, known[i], HPKI_AID_LEN);
+		/* Already selected: read it right away and save a SELECT. */
+		st = hpki_card_read_app(card, &card->apps[card->app_count - 1]);
+		if (st != HPKI_CARD_OK)
+			return st;
+	}
+	return HPKI_CARD_OK;
+}
+
+static enum hpki_card_status enumerate_in_transaction(struct hpki_card *card)
+{
+	bool partial;
+	enum hpki_card_status st;
+
+	free_apps(card);
+	st = hpki_card_discover_by_partial_aid(card, &partial);
+	if (st != HPKI_CARD_OK)
+		return st;
+	if (!partial)
+		return enumerate_known_aids(card);
+	for (size_t i = 0; i < card->app_count; i++) {
+		st = hpki_card_select_app(card, &card->apps[i]);
+		if (st == HPKI_CARD_OK)
+			st = hpki_card_read_app(card, &card->apps[i]);
+		if (st != HPKI_CARD_OK)
+			return st;
+	}
+	return HPKI_CARD_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Transactions                                                              */
+
+/*
+ * begin → op → end. When another process resets the card in the middle, the op is
+ * run once more from the start (it re-selects its application) if it is safe to
+ * repeat; VERIFY never is (issue 4: a PIN is sent once).
+ */
+enum hpki_card_status hpki_card_run_in_transaction(struct hpki_card *card, hpki_card_op op, void *arg, bool repeatable)
+{
+	enum hpki_card_status st = HPKI_CARD_IO_ERROR;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		unsigned long resets;
+
+		st = hpki_apdu_begin(&card->link);
+		if (st != HPKI_CARD_OK)
+			return st;
+		resets = card->link.reset_count;
+		st = op(card, arg);
+		hpki_apdu_end(&card->link);
+		if (card->link.reset_count == resets || !repeatable)
+			break;
+		hpki_info("card reset during the operation; running it again");
+	}
+	return st;
+}
+
+static enum hpki_card_status enumerate_op(struct hpki_card *card, void *arg)
+{
+	(void)arg;
+	return enumerate_in_transaction(card);
+}
+
+enum hpki_card_status hpki_card_enumerate(struct hpki_card *card)
+{
+	unsigned long before = card->link.apdu_count;
+	enum hpki_card_status st = hpki_card_run_in_transaction(card, enumerate_op, NULL, true);
+
+	if (st == HPKI_CARD_OK && card->app_count == 0)
+		st = HPKI_CARD_NOT_HPKI;
+	if (st != HPKI_CARD_OK)
+		free_apps(card);
+	hpki_info("enumeration of '%s': %s, %zu application(s), %lu APDUs", card->link.reader, hpki_card_status_text(st),
+		  card->app_count, card->link.apdu_count - before);
+	return st;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Attach / detach                                                           */
+
+enum hpki_card_status hpki_card_attach(struct hpki_card *card, const struct hpki_transport_ops *ops,
+				       void *context, const char *reader)
+{
+	enum hpki_io_status io;
+
+	memset(card, 0, sizeof(*card));
+	if (strlen(reader) >= sizeof(card->link.reader))
+		return HPKI_CARD_REMOVED;
+	card->link.ops = ops;
+	card->link.context = context;
+	strcpy(card->link.reader, reader);
+	card->atr_len = sizeof(card->atr);
+	io = ops->connect(context, reader, &card->link.conn, card->atr, &card->atr_len);
+	if (io != HPKI_IO_OK) {
+		card->link.conn = NULL;
+		card->atr_len = 0;
+		return hpki_io_to_status(io);
+	}
+	if (card->atr_len > sizeof(card->atr))
+		card->atr_len = sizeof(card->atr);
+	/* Until told otherwise: short APDUs, and chaining for long data, which G31 A.3.3
+	 * prescribes for cards without extended length. */
+	card->link.command_chaining = true;
+	hpki_card_atr_capabilities(card);
+	return HPKI_CARD_OK;
+}
+
+void hpki_card_detach(struct hpki_card *card)
+{
+	if (card->link.ops != NULL && card->link.conn != NULL)
+		card->link.ops->disconnect(card->link.conn);
+	card->link.conn = NULL;
+	free_apps(card);
+}
+bool hpki_card_app_index_valid(const struct hpki_card *card, size_t app)
+{
+	if (app < card->app_count)
+		return true;
+	hpki_error("no application %zu (card has %zu)", app, card->app_count);
+	return false;
+}
+
+
+const char *hpki_card_status_text(enum hpki_card_status status)
+{
+	switch (status) {
+	case HPKI_CARD_OK:
+		return "ok";
+	case HPKI_CARD_REMOVED:
+		return "card removed";
+	case HPKI_CARD_NOT_HPKI:
+		return "not an HPKI card";
+	case HPKI_CARD_PIN_INCORRECT:
+		return "PIN incorrect";
+	case HPKI_CARD_PIN_LOCKED:
+		return "PIN locked";
+	case HPKI_CARD_NOT_AUTHENTICATED:
+		return "security status not satisfied";
+	case HPKI_CARD_BAD_RESPONSE:
+		return "bad response from the card";
+	case HPKI_CARD_UNSUPPORTED:
+		return "not supported by the card";
+	case HPKI_CARD_DATA_INVALID:
+		return "input invalid";
+	case HPKI_CARD_IO_ERROR:
+		return "reader I/O error";
+	case HPKI_CARD_BUSY:
+		return "card in exclusive use elsewhere";
+	case HPKI_CARD_NO_MEMORY:
+		return "out of memory";
+	}
+	return "unknown card status";
+}

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ISO/IEC 7816-15 CIO codec on OpenSSL ASN.1 templates. The ASN.1 below follows
+ * ISO 7816-15:2016 §8 as profiled by G31 annex B. Tagging follows what real
+ * PKCS#15/7816-15 cards encode: the [0] subclass and [1] type attributes of a
+ * CIO, and the CIOChoice alternatives of EF.OD, are EXPLICIT (a tag around a
+ * SEQUENCE); field-level tags ([0] label, [0] pwdReference, [0] Path.length) are
+ * IMPLICIT.
+ */
+#include "config.h"
+
+#include "cio-asn1.h"
+
+#include <string.h>
+
+/* ---- ASN.1 types ----------------------------------------------------------- */
+
+ASN1_SEQUENCE(HPKI_ASN1_PATH) = {
+	ASN1_SIMPLE(HPKI_ASN1_PATH, efid_or_path, ASN1_OCTET_STRING),
+	ASN1_OPT(HPKI_ASN1_PATH, index, ASN1_INTEGER),
+	ASN1_IMP_OPT(HPKI_ASN1_PATH, length, ASN1_INTEGER, 0),
+} ASN1_SEQUENCE_END(HPKI_ASN1_PATH)
+IMPLEMENT_ASN1_ALLOC_FUNCTIONS(HPKI_ASN1_PATH)
+
+/* EF.OD entry: CIOChoice, each alternative [n] PathOrObjects (path form only). */
+ASN1_CHOICE(HPKI_ASN1_OD_ENTRY) = {
+	ASN1_EXP(HPKI_ASN1_OD_ENTRY, d.path, HPKI_ASN1_PATH, 0),
+	ASN1_EXP(HPKI_ASN1_OD_ENTRY, d.path, HPKI_ASN1_PATH, 1),
+	ASN1_EXP(HPKI_ASN1_OD_ENTRY, d.path, HPKI_ASN1_PATH, 2),
+	ASN1_EXP(HPKI_ASN1_OD_ENTRY, d.path, HPKI_ASN1_PATH, 3),
+	ASN1_EXP(HPKI_ASN1_OD_ENTRY, d.path, HPKI_ASN1_PATH, 4),
+	ASN1_EXP(HPKI_ASN1_OD_ENTRY, d.path, HPKI_ASN1_PATH, 5),
+	ASN1_EXP(HPKI_ASN1_OD_ENTRY, d.path, HPKI_ASN1_PATH, 6),
+	ASN1_EXP(HPKI_ASN1_OD_ENTRY, d.path, HPKI_ASN1_PATH, 7),
+	ASN1_EXP(HPKI_ASN1_OD_ENTRY, d.path, HPKI_ASN1_PATH, 8),
+} ASN1_CHOICE_END(HPKI_ASN1_OD_ENTRY)
+IMPLEMENT_ASN1_ALLOC_FUNCTIONS(HPKI_ASN1_OD_ENTRY)
+
+/* CommonObjectAttributes (accessControlRules are not used by HPKI cards). */
+ASN1_SEQUENCE(HPKI_ASN1_COMMON_OBJECT) = {
+	ASN1_OPT(HPKI_ASN1_COMMON_OBJECT, label, ASN1_UTF8STRING),
+	ASN1_OPT(HPKI_ASN1_COMMON_OBJECT, flags, ASN1_BIT_STRING),
+	ASN1_OPT(HPKI_ASN1_COMMON_OBJECT, auth_id, ASN1_OCTET_STRING),
+	ASN1_OPT(HPKI_ASN1_COMMON_OBJECT, user_consent, ASN1_INTEGER),
+} ASN1_SEQUENCE_END(HPKI_ASN1_COMMON_OBJECT)
+
+/* CommonKeyAttributes. */
+ASN1_SEQUENCE(HPKI_ASN1_COMMON_KEY) = {
+	ASN1_SIMPLE(HPKI_ASN1_COMMON_KEY, id, ASN1_OCTET_STRING),
+	ASN1_SIMPLE(HPKI_ASN1_COMMON_KEY, usage, ASN1_BIT_STRING),
+	ASN1_OPT(HPKI_ASN1_COMMON_KEY, native, ASN1_TBOOLEAN), /* DEFAULT TRUE */
+	ASN1_OPT(HPKI_ASN1_COMMON_KEY, access_flags, ASN1_BIT_STRING),
+	ASN1_OPT(HPKI_ASN1_COMMON_KEY, key_reference, ASN1_INTEGER),
+	ASN1_OPT(HPKI_ASN1_COMMON_KEY, start_date, ASN1_GENERALIZEDTIME),
+	ASN1_IMP_OPT(HPKI_ASN1_COMMON_KEY, end_date, ASN1_GENERALIZEDTIME, 0),
+	ASN1_IMP_SEQUENCE_OF_OPT(HPKI_ASN1_COMMON_KEY, alg_reference, ASN1_INTEGER, 1),
+} ASN1_SEQUENCE_END(HPKI_ASN1_COMMON_KEY)
+
+/* PrivateRSAKeyAttributes: value is ObjectValue, indirect path form. */
+ASN1_SEQUENCE(HPKI_ASN1_RSA_PRIVATE_KEY_ATTRS) = {
+	ASN1_SIMPLE(HPKI_ASN1_RSA_PRIVATE_KEY_ATTRS, value, HPKI_ASN1_PATH),
+	ASN1_SIMPLE(HPKI_ASN1_RSA_PRIVATE_KEY_ATTRS, modulus_length, ASN1_INTEGER),
+	ASN1_OPT(HPKI_ASN1_RSA_PRIVATE_KEY_ATTRS, key_info, ASN1_ANY),
+} ASN1_SEQUENCE_END(HPKI_ASN1_RSA_PRIVATE_KEY_ATTRS)
+
+ASN1_SEQUENCE(HPKI_ASN1_PRIVATE_RSA_KEY) = {
+	ASN1_SIMPLE(HPKI_ASN1_PRIVATE_RSA_KEY, common, HPKI_ASN1_COMMON_OBJECT),
+	ASN1_SIMPLE(HPKI_ASN1_PRIVATE_RSA_KEY, key, HPKI_ASN1_COMMON_KEY),
+	ASN1_EXP_OPT(HPKI_ASN1_PRIVATE_RSA_KEY, private_key_attrs, ASN1_ANY, 0),
+	ASN1_EXP(HPKI_ASN1_PRIVATE_RSA_KEY, rsa, HPKI_ASN1_RSA_PRIVATE_KEY_ATTRS, 1),
+} ASN1_SEQUENCE_END(HPKI_ASN1_PRIVATE_RSA_KEY)
+IMPLEMENT_ASN1_ALLOC_FUNCTIONS(HPKI_ASN1_PRIVATE_RSA_KEY)
+
+/* CommonCertificateAttributes. */
+ASN1_SEQUENCE(HPKI_ASN1_COMMON_CERT) = {
+	ASN1_SIMPLE(HPKI_ASN1_COMMON_CERT, id, ASN1_OCTET_STRING),
+	ASN1_OPT(HPKI_ASN1_COMMON_CERT, authority, ASN1_FBOOLEAN), /* DEFAULT FALSE */
+} ASN1_SEQUENCE_END(HPKI_ASN1_COMMON_CERT)
+
+/* X509CertificateAttributes; subject/issuer/serial are optional copies of the cert's. */
+ASN1_SEQUENCE(HPKI_ASN1_X509_CERT_ATTRS) = {
+	ASN1_SIMPLE(HPKI_ASN1_X509_CERT_ATTRS, value, HPKI_ASN1_PATH),
+	ASN1_OPT(HPKI_ASN1_X509_CERT_ATTRS, subject, X509_NAME),
+	ASN1_EXP_OPT(HPKI_ASN1_X509_CERT_ATTRS, issuer, X509_NAME, 0),
+	ASN1_OPT(HPKI_ASN1_X509_CERT_ATTRS, serial, ASN1_INTEGER),
+} ASN1_SEQUENCE_END(HPKI_ASN1_X509_CERT_ATTRS)
+
+ASN1_SEQUENCE(HPKI_ASN1_X509_CERT) = {
+	ASN1_SIMPLE(HPKI_ASN1_X509_CERT, common, HPKI_ASN1_COMMON_OBJECT),
+	ASN1_SIMPLE(HPKI_ASN1_X509_CERT, cert, HPKI_ASN1_COMMON_CERT),
+	ASN1_EXP_OPT(HPKI_ASN1_X509_CERT, sub_class, ASN1_ANY, 0),
+	ASN1_EXP(HPKI_ASN1_X509_CERT, x509, HPKI_ASN1_X509_CERT_ATTRS, 1),
+} ASN1_SEQUENCE_END(HPKI_ASN1_X509_CERT)
+IMPLEMENT_ASN1_ALLOC_FUNCTIONS(HPKI_ASN1_X509_CERT)
+
+/* CommonAuthenticationObjectAttributes. */
+ASN1_SEQUENCE(HPKI_ASN1_COMMON_AUTH) = {
+	ASN1_OPT(HPKI_ASN1_COMMON_AUTH, auth_id, ASN1_OCTET_STRING),
+	ASN1_OPT(HPKI_ASN1_COMMON_AUTH, auth_reference, ASN1_INTEGER),
+	ASN1_IMP_OPT(HPKI_ASN1_COMMON_AUTH, se_identifier, ASN1_INTEGER, 0),
+} ASN1_SEQUENCE_END(HPKI_ASN1_COMMON_AUTH)
+
+ASN1_SEQUENCE(HPKI_ASN1_PASSWORD_ATTRS) = {
+	ASN1_SIMPLE(HPKI_ASN1_PASSWORD_ATTRS, flags, ASN1_BIT_STRING),
+	ASN1_SIMPLE(HPKI_ASN1_PASSWORD_ATTRS, type, ASN1_ENUMERATED),
+	ASN1_SIMPLE(HPKI_ASN1_PASSWORD_ATTRS, min_length, ASN1_INTEGER),
+	ASN1_SIMPLE(HPKI_ASN1_PASSWORD_ATTRS, stored_length, ASN1_INTEGER),
+	ASN1_OPT(HPKI_ASN1_PASSWORD_ATTRS, max_length, ASN1_INTEGER),
+	ASN1_IMP_OPT(HPKI_ASN1_PASSWORD_ATTRS, reference, ASN1_INTEGER, 0),
+	ASN1_OPT(HPKI_ASN1_PASSWORD_ATTRS, pad_char, ASN1_OCTET_STRING),
+	ASN1_OPT(HPKI_ASN1_PASSWORD_ATTRS, last_change, ASN1_GENERALIZEDTIME),
+	ASN1_OPT(HPKI_ASN1_PASSWORD_ATTRS, path, HPKI_ASN1_PATH),
+} ASN1_SEQUENCE_END(HPKI_ASN1_PASSWORD_ATTRS)
+
+ASN1_SEQUENCE(HPKI_ASN1_PASSWORD) = {
+	ASN1_SIMPLE(HPKI_ASN1_PASSWORD, common, HPKI_ASN1_COMMON_OBJECT),
+	ASN1_SIMPLE(HPKI_ASN1_PASSWORD, auth, HPKI_ASN1_COMMON_AUTH),
+	ASN1_EXP_OPT(HPKI_ASN1_PASSWORD, sub_class, ASN1_ANY, 0),
+	ASN1_EXP(HPKI_ASN1_PASSWORD, pwd, HPKI_ASN1_PASSWORD_ATTRS, 1),
+} ASN1_SEQUENCE_END(HPKI_ASN1_PASSWORD)
+IMPLEMENT_ASN1_ALLOC_FUNCTIONS(HPKI_ASN1_PASSWORD)
+
+ASN1_SEQUENCE(HPKI_ASN1_CIA_INFO) = {
+	ASN1_SIMPLE(HPKI_ASN1_CIA_INFO, version, ASN1_INTEGER),
+	ASN1_OPT(HPKI_ASN1_CIA_INFO, serial, ASN1_OCTET_STRING),
+	ASN1_OPT(HPKI_ASN1_CIA_INFO, manufacturer, ASN1_UTF8STRING),
+	ASN1_IMP_OPT(HPKI_ASN1_CIA_INFO, label, ASN1_UTF8STRING, 0),
+	ASN1_SIMPLE(HPKI_ASN1_CIA_INFO, card_flags, ASN1_BIT_STRING),
+} ASN1_SEQUENCE_END(HPKI_ASN1_CIA_INFO)
+IMPLEMENT_ASN1_ALLOC_FUNCTIONS(HPKI_ASN1_CIA_INFO)
+
+
+/* ---- paths ----------------------------------------------------------------- */
+
+bool hpki_cio_path_is_sfi(const struct hpki_cio_path *path, uint8_t *sfi)
+{
+	/* G31 B.4.3: a 1-byte efidOrPath is the SFI in bits 8..4 (SFI << 3). */
+	if (path->len != 1)
+		return false;
+	if (sfi != NULL)
+		*sfi = path->efid_or_path[0] >> 3;
+	return true;
+}
+
+bool hpki_cio_path_is_fid(const struct hpki_cio_path *path, uint16_t *fid)
+{
+	if (path->len != 2)
+		return false;
+	if (fid != NULL)
+		*fid = (uint16_t)(path->efid_or_path[0] << 8 | path->efid_or_path[1]);
+	return true;
+}
+
+void hpki_cio_path_set_sfi(struct hpki_cio_path *path, uint8_t sfi)
+{
+	path->efid_or_path[0] = (uint8_t)(sfi << 3);
+	path->len = 1;
+}
+
+void hpki_cio_path_set_fid(struct hpki_cio_path *path, uint16_t fid)
+{
+	path->efid_or_path[0] = (uint8_t)(fid >> 8);
+	path->efid_or_path[1] = (uint8_t)fid;
+	path->len = 2;
+}
+
+
+const char *hpki_cio_status_text(int status)
+{
+	switch (status) {
+	case HPKI_CIO_OK:
+		return "ok";
+	case HPKI_CIO_MALFORMED:
+		return "malformed ISO 7816-15 DER";
+	case HPKI_CIO_TOO_MANY:
+		return "more directory entries than supported";
+	case HPKI_CIO_NO_MEMORY:
+		return "out of memory";
+	case HPKI_CIO_TOO_LARGE:
+		return "directory field larger than supported";
+	default:
+		return "unknown";
+	}
+}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The module's settings, read once at C_Initialize from the environment, and its
+ * clock. A leaf of the PKCS#11 layer: the slot and token code read them here,
+ * nothing here reaches up.
+ */
+#include "config.h"
+
+#include "settings.h"
+
+#include <errno.h> /* program_invocation_short_name */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+static struct hpki_config settings;
+
+double hpki_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Programs that choose a TLS client certificate from every token they can see. */
+static bool running_in_browser(void)
+{
+	static const char *const browsers[] = { "firefox", "chrome", "chromium", "msedge" };
+	const char *name = program_invocation_short_name;
+	size_t i;
+
+	for (i = 0; i < sizeof browsers / sizeof browsers[0]; i++)
+		if (strncmp(name, browsers[i], strlen(browsers[i])) == 0)
+			return true;
+	return false;
+}
+
+static void read_shown_tokens(struct hpki_config *config)
+{
+	const char *tokens = getenv("HPKI_PKCS11_TOKENS");
+
+	config->show_authentication = true;
+	config->show_signature = !running_in_browser();
+	if (tokens == NULL || *tokens == '\0')
+		return;
+	if (strcmp(tokens, "all") == 0)
+		config->show_signature = true;
+	else if (strcmp(tokens, "auth") == 0)
+		config->show_signature = false;
+	else if (strcmp(tokens, "sign") == 0) {
+		config->show_authentication = false;
+		config->show_signature = true;
+	} else
+		hpki_error("HPKI_PKCS11_TOKENS='%s' ignored: use all, auth or sign", tokens);
+}
+
+static void read_config(struct hpki_config *config)
+{
+	const char *interval = getenv("HPKI_PKCS11_REFRESH_INTERVAL");
+
+	config->refresh_interval = 1.0;
+	if (interval != NULL && *interval != '\0') {
+		char *end;
+		double value = strtod(interval, &end);
+
+		if (*end == '\0' && value >= 0 && value <= 60)
+			config->refresh_interval = value;
+	}
+	read_shown_tokens(config);
+	if (!config->show_signature)
+		hpki_info("showing the authentication token only (%s)",
+			  running_in_browser() ? "browser" : "HPKI_PKCS11_TOKENS");
+}
+
+void hpki_settings_load(void)
+{
+	read_config(&settings);
+}
+
+const struct hpki_config *hpki_settings(void)
+{
+	return &settings;
+}
