@@ -641,8 +641,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	/* A fresh card per input: PIN counters and faults never leak into the next run. */
-	card = hpki_fuzz_vcard_new(&hpki_fuzz_variants[data[0] % hpki_fuzz_variant_count]);
+	/* A card as new for every input: PIN counters and faults never leak into the next run. */
+	card = hpki_fuzz_vcard_fresh(data[0] % hpki_fuzz_variant_count);
 	if (card == NULL)
 		abort();
 	reader_card = hpki_fuzz_vcard_reader(card);
@@ -658,6 +658,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		finding("C_Initialize failed");
 	run_ops(card);
 	(void)C_Finalize(NULL);
-	vcard_free(card);
 	return 0;
 }

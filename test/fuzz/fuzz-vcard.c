@@ -4,6 +4,8 @@
 
 #include "fuzz-vcard.h"
 
+#include "card-internal.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -49,6 +51,30 @@ struct vcard *hpki_fuzz_vcard_new(const struct hpki_fuzz_variant *variant)
 		return NULL;
 	}
 	vcard_power_on(card);
+	return card;
+}
+
+struct vcard *hpki_fuzz_vcard_fresh(size_t variant)
+{
+	static struct vcard *cards[sizeof hpki_fuzz_variants / sizeof hpki_fuzz_variants[0]];
+	static const struct vcard_fault no_fault = { .kind = VCARD_FAULT_NONE };
+	struct vcard *card;
+	size_t a;
+
+	if (variant >= hpki_fuzz_variant_count)
+		return NULL;
+	if (cards[variant] == NULL)
+		cards[variant] = hpki_fuzz_vcard_new(&hpki_fuzz_variants[variant]);
+	card = cards[variant];
+	if (card == NULL)
+		return NULL;
+	/* What the previous input may have changed: tries (memory only, no state_dir),
+	 * a pending one-shot fault, the volatile state, the counters. */
+	for (a = 0; a < card->app_count; a++)
+		(void)vcard_pin_set_tries(&card->apps[a].pin, HPKI_PIN_MAX_TRIES);
+	vcard_set_fault(card, &no_fault);
+	vcard_reset(card);
+	vcard_reset_stats(card);
 	return card;
 }
 

@@ -27,6 +27,10 @@ extern const size_t hpki_fuzz_variant_count;
 /* A fresh card (PIN counters full, in memory only) or NULL; the test PKI comes
  * from HPKI_FUZZ_PKI_DIR (compiled in) or $HPKI_VCARD_DATA_DIR. */
 struct vcard *hpki_fuzz_vcard_new(const struct hpki_fuzz_variant *variant);
+/* The variant's card as if new (PIN counters full, no fault, nothing selected),
+ * built once and kept: rebuilding it for every input (PEM keys, certificates) would
+ * cost most of the API fuzzer's time. Never free it. NULL on error. */
+struct vcard *hpki_fuzz_vcard_fresh(size_t variant);
 /* The card as a struct hpki_fuzz_card for hpki_fuzz_reader_live(). */
 struct hpki_fuzz_card hpki_fuzz_vcard_reader(struct vcard *card);
 
