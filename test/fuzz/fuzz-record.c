@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -46,13 +47,14 @@ static void write_file(const char *target, const char *name, const uint8_t *a, s
 	snprintf(path, sizeof path, "%s/%s", out_dir, target);
 	make_dir(path);
 	snprintf(path, sizeof path, "%s/%s/%s", out_dir, target, name);
+	if (access(path, F_OK) != 0)
+		files_written++; /* directory files shared by several variants count once */
 	f = fopen(path, "wb");
 	if (f == NULL || (a_len > 0 && fwrite(a, 1, a_len, f) != a_len) ||
 	    (b_len > 0 && fwrite(b, 1, b_len, f) != b_len) || fclose(f) != 0) {
 		perror(path);
 		exit(1);
 	}
-	files_written++;
 }
 
 static struct vcard *live_card(const struct hpki_fuzz_variant *v)
