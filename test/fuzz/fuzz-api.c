@@ -7,7 +7,8 @@
  * Input: fuzz-targets.h (enum hpki_fuzz_op). Every buffer handed to the module is
  * allocated with exactly the size announced to it, so ASan reports a write past
  * what the application gave. Asserted besides (abort() = a finding):
- * - one C_Login sends at most one VERIFY with a PIN; none is sent outside C_Login;
+ * - one C_Login costs at most one VERIFY with a PIN (counted from that C_Login to
+ *   the next, fuzz-reader.h), and none is sent before the first C_Login;
  * - an output reported with CKR_OK fits the buffer the application passed;
  * - C_GetAttributeValue never reports a value length larger than the buffer;
  * - a signature returned with CKR_OK has exactly the key's modulus length.
@@ -76,7 +77,6 @@ static CK_SESSION_HANDLE sessions[SESSIONS];
 static size_t next_session;
 static CK_OBJECT_HANDLE objects[OBJECTS];
 static size_t object_count;
-static unsigned long login_verifies;
 /* Modulus bytes of the key each session's signing operation uses (0 = unknown). */
 static struct {
 	CK_SESSION_HANDLE session;
@@ -87,12 +87,6 @@ static void finding(const char *what)
 {
 	fprintf(stderr, "fuzz-api: %s\n", what);
 	abort();
-}
-
-static void check_no_stray_verify(void)
-{
-	if (hpki_fuzz_counters.verify_with_data != login_verifies)
-		finding("a VERIFY with a PIN was sent outside C_Login");
 }
 
 static CK_SESSION_HANDLE session_arg(void)
@@ -251,19 +245,14 @@ static void free_template(CK_ATTRIBUTE *t, CK_ULONG n)
 
 /* ---- operations ------------------------------------------------------------------------------- */
 
+/* C_Login inside its own window of the PIN rule (fuzz-reader.h). */
 static CK_RV checked_login(CK_SESSION_HANDLE s, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG len)
 {
-	unsigned long before = hpki_fuzz_counters.verify_with_data;
 	CK_RV rv;
 
-	check_no_stray_verify();
+	hpki_fuzz_login_begin();
 	rv = C_Login(s, user, pin, len);
-	if (hpki_fuzz_counters.verify_with_data - before > 1) {
-		fprintf(stderr, "fuzz-api: C_Login sent %lu VERIFYs with a PIN (rv 0x%lx)\n",
-			hpki_fuzz_counters.verify_with_data - before, (unsigned long)rv);
-		abort();
-	}
-	login_verifies = hpki_fuzz_counters.verify_with_data;
+	hpki_fuzz_check_verifies("C_Login");
 	return rv;
 }
 
@@ -621,7 +610,7 @@ static void run_ops(struct vcard *card)
 		case HPKI_FUZZ_OP_MISC: op_misc(); break;
 		case HPKI_FUZZ_OP_COUNT: break;
 		}
-		check_no_stray_verify();
+		hpki_fuzz_check_verifies("an operation");
 	}
 }
 
@@ -653,7 +642,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(sessions, 0, sizeof sessions);
 	memset(sign_keys, 0, sizeof sign_keys);
 	next_session = object_count = 0;
-	login_verifies = 0;
 	if (C_Initialize(NULL) != CKR_OK)
 		finding("C_Initialize failed");
 	run_ops(card);

@@ -15,6 +15,11 @@
 
 struct hpki_fuzz_counters hpki_fuzz_counters;
 
+static struct {
+	unsigned long logins;       /* C_Login calls in this run */
+	unsigned long window_start; /* verify_with_data when the last C_Login began */
+} pin_rule;
+
 struct hpki_connection {
 	int unused;
 };
@@ -78,6 +83,29 @@ static void clear_state(void)
 	reader.atr_len = 0;
 	reader.reset_pending = false;
 	memset(&hpki_fuzz_counters, 0, sizeof hpki_fuzz_counters);
+	memset(&pin_rule, 0, sizeof pin_rule);
+}
+
+void hpki_fuzz_login_begin(void)
+{
+	hpki_fuzz_check_verifies("the previous login");
+	pin_rule.logins++;
+	pin_rule.window_start = hpki_fuzz_counters.verify_with_data;
+}
+
+void hpki_fuzz_check_verifies(const char *after)
+{
+	unsigned long in_window = hpki_fuzz_counters.verify_with_data - pin_rule.window_start;
+
+	if (pin_rule.logins == 0 && hpki_fuzz_counters.verify_with_data > 0) {
+		fprintf(stderr, "fuzz: PIN rule broken after %s: a VERIFY with a PIN before any C_Login\n", after);
+		abort();
+	}
+	if (in_window > 1) {
+		fprintf(stderr, "fuzz: PIN rule broken after %s: %lu VERIFYs with a PIN for one C_Login\n", after,
+			in_window);
+		abort();
+	}
 }
 
 void hpki_fuzz_reader_replay(const uint8_t *data, size_t size)

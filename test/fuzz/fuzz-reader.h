@@ -46,6 +46,18 @@ struct hpki_fuzz_counters {
 };
 extern struct hpki_fuzz_counters hpki_fuzz_counters;
 
+/*
+ * The PIN rule of the README ("one C_Login is exactly one VERIFY"), checked per
+ * login window: a window opens at each C_Login and lasts until the next one, so the
+ * rule holds whether the module sends the VERIFY inside C_Login or defers it to the
+ * operation the login is for (e.g. a context-specific login and its signature in one
+ * transaction). hpki_fuzz_login_begin() opens a window (call it just before C_Login);
+ * hpki_fuzz_check_verifies() abort()s when the current window holds more than one
+ * VERIFY with a PIN, or when one was sent before any C_Login of the run.
+ */
+void hpki_fuzz_login_begin(void);
+void hpki_fuzz_check_verifies(const char *after);
+
 /* Answers come from `data` (replay format above). The buffer must outlive the run. */
 void hpki_fuzz_reader_replay(const uint8_t *data, size_t size);
 /* Answers come from `card`; with `record` true, every answer is appended to a

@@ -14,8 +14,9 @@
  *   [2] first byte of the data to sign; [3] length of the data to sign
  *
  * The properties asserted (abort() = a finding), from the README's PIN rules:
- * - one C_Login sends at most one VERIFY with a PIN, whatever the card answers;
- * - no VERIFY with a PIN is ever sent outside C_Login;
+ * - one C_Login costs at most one VERIFY with a PIN, whatever the card answers
+ *   (counted from that C_Login to the next, fuzz-reader.h), and none is sent
+ *   before the first C_Login;
  * - a signature returned with CKR_OK has exactly the modulus' length.
  */
 #include "config.h"
@@ -28,29 +29,20 @@
 
 #include "fuzz-targets.h"
 
-static unsigned long login_verifies; /* VERIFYs with a PIN seen inside C_Login */
-
 static void finding(const char *what)
 {
 	fprintf(stderr, "fuzz-sign: %s\n", what);
 	abort();
 }
 
+/* C_Login inside its own window of the PIN rule (fuzz-reader.h). */
 static CK_RV checked_login(CK_SESSION_HANDLE s, CK_USER_TYPE user, const char *pin)
 {
-	unsigned long before = hpki_fuzz_counters.verify_with_data, sent;
 	CK_RV rv;
 
-	if (before != login_verifies)
-		finding("a VERIFY with a PIN was sent outside C_Login");
+	hpki_fuzz_login_begin();
 	rv = C_Login(s, user, (CK_UTF8CHAR_PTR)pin, (CK_ULONG)strlen(pin));
-	sent = hpki_fuzz_counters.verify_with_data - before;
-	if (sent > 1) {
-		fprintf(stderr, "fuzz-sign: C_Login(%lu) sent %lu VERIFYs with a PIN (rv 0x%lx)\n", (unsigned long)user,
-			sent, (unsigned long)rv);
-		abort();
-	}
-	login_verifies += sent;
+	hpki_fuzz_check_verifies(user == CKU_CONTEXT_SPECIFIC ? "C_Login(CKU_CONTEXT_SPECIFIC)" : "C_Login(CKU_USER)");
 	return rv;
 }
 
@@ -145,6 +137,7 @@ static void sign_once(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE key, bool always_aut
 		if (rv == CKR_OK) {
 			sig_len = sizeof sig;
 			rv = C_SignFinal(s, sig, &sig_len);
+			hpki_fuzz_check_verifies("C_SignFinal");
 			check_signature(rv, sig_len, k);
 		}
 		return;
@@ -154,6 +147,7 @@ static void sign_once(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE key, bool always_aut
 		return;
 	sig_len = sizeof sig;
 	rv = C_Sign(s, data, (CK_ULONG)data_len, sig, &sig_len);
+	hpki_fuzz_check_verifies("C_Sign");
 	check_signature(rv, sig_len, k);
 	if (rv == CKR_BUFFER_TOO_SMALL)
 		C_SignFinal(s, NULL, &sig_len); /* end it either way */
@@ -170,7 +164,6 @@ void hpki_fuzz_sign_run(const uint8_t options[HPKI_FUZZ_SIGN_OPTIONS])
 	const char *pin;
 	size_t k, round, rounds = 1 + ((options[0] >> 3) & 3);
 
-	login_verifies = 0;
 	if (C_Initialize(NULL) != CKR_OK)
 		finding("C_Initialize failed");
 	if (C_GetSlotList(CK_TRUE, slots, &count) != CKR_OK || count == 0)
@@ -198,8 +191,7 @@ void hpki_fuzz_sign_run(const uint8_t options[HPKI_FUZZ_SIGN_OPTIONS])
 close:
 	(void)C_CloseSession(s);
 out:
-	if (hpki_fuzz_counters.verify_with_data != login_verifies)
-		finding("a VERIFY with a PIN was sent outside C_Login");
+	hpki_fuzz_check_verifies("the run");
 	if (C_Finalize(NULL) != CKR_OK)
 		finding("C_Finalize failed");
 }
