@@ -155,7 +155,7 @@ static void sign_once(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE key, bool always_aut
 
 void hpki_fuzz_sign_run(const uint8_t options[HPKI_FUZZ_SIGN_OPTIONS])
 {
-	CK_SLOT_ID slots[8];
+	CK_SLOT_ID slots[8], slot;
 	CK_ULONG count = sizeof slots / sizeof slots[0];
 	CK_SESSION_HANDLE s;
 	CK_OBJECT_HANDLE key;
@@ -169,10 +169,10 @@ void hpki_fuzz_sign_run(const uint8_t options[HPKI_FUZZ_SIGN_OPTIONS])
 	if (C_GetSlotList(CK_TRUE, slots, &count) != CKR_OK || count == 0)
 		goto out;
 	/* Slot 2r is the authentication application, 2r+1 the signature one. */
-	s = slots[(options[0] & 1) % count];
-	pin = s % 2 == 1 ? "5678" : "1234";
-	(void)C_GetTokenInfo(s, &info);
-	if (C_OpenSession(s, CKF_SERIAL_SESSION, NULL, NULL, &s) != CKR_OK)
+	slot = slots[(options[0] & 1) % count];
+	pin = slot % 2 == 1 ? "5678" : "1234";
+	(void)C_GetTokenInfo(slot, &info);
+	if (C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &s) != CKR_OK)
 		goto out;
 	if (options[0] & 0x02)
 		(void)checked_login(s, CKU_USER, "0000");
@@ -183,7 +183,7 @@ void hpki_fuzz_sign_run(const uint8_t options[HPKI_FUZZ_SIGN_OPTIONS])
 		goto close;
 	for (round = 0; round < rounds; round++) {
 		sign_once(s, key, always_auth, pin, k, options);
-		(void)C_GetTokenInfo(slots[(options[0] & 1) % count], &info);
+		(void)C_GetTokenInfo(slot, &info); /* NSS polls it between operations */
 		if ((options[0] & 0x20) && C_Logout(s) == CKR_OK && checked_login(s, CKU_USER, pin) != CKR_OK)
 			break;
 	}
