@@ -14,6 +14,7 @@
 #include <stdlib.h>
 
 #include "card.h"
+#include "fuzz-mutate.h"
 #include "fuzz-targets.h"
 
 static void check(int ok, const char *what)
@@ -55,6 +56,13 @@ void hpki_fuzz_card_run(void)
 
 #ifndef HPKI_FUZZ_RECORDER
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
+
+/* Half whole answers, half libFuzzer's byte mutations (fuzz-mutate.c). */
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
+{
+	return hpki_fuzz_mutate_replay(data, size, max_size, seed, 0);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

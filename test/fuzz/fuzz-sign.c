@@ -27,6 +27,7 @@
 
 #include <p11-kit/pkcs11.h>
 
+#include "fuzz-mutate.h"
 #include "fuzz-targets.h"
 
 static void finding(const char *what)
@@ -199,6 +200,13 @@ out:
 #ifndef HPKI_FUZZ_RECORDER
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
+
+/* Half whole answers, half libFuzzer's byte mutations (fuzz-mutate.c). */
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
+{
+	return hpki_fuzz_mutate_replay(data, size, max_size, seed, HPKI_FUZZ_SIGN_OPTIONS);
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
