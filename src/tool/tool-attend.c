@@ -15,6 +15,7 @@
 #include "tool.h"
 #include "tool-cert.h"
 #include "tool-csv.h"
+#include "tool-json.h"
 #include "tool-prove.h"
 #include "tool-reader.h"
 
@@ -33,7 +34,7 @@ struct attend_opts {
 	const char *csv, *trust[MAX_TRUST];
 	size_t trust_count;
 	long interval;      /* seconds in which a second tap of the same card is not recorded */
-	bool prove, quiet;
+	bool prove, quiet, json;
 	int pin_fd;
 };
 
@@ -79,7 +80,8 @@ static void usage(FILE *out)
 			     "                      (default 300)\n"
 			     "  --prove             challenge signature with the authentication key (PIN)\n"
 			     "  --pin-fd N          with --prove: read each PIN as one line from descriptor N\n"
-			     "  --quiet             no bell\n"));
+			     "  --quiet             no bell\n"
+			     "  --json              one JSON object per line on the screen instead of text\n"));
 }
 
 static int parse(int argc, char **argv, struct attend_opts *o)
@@ -88,6 +90,7 @@ static int parse(int argc, char **argv, struct attend_opts *o)
 		{ "csv", required_argument, NULL, 'c' }, { "trust", required_argument, NULL, 't' },
 		{ "interval", required_argument, NULL, 'i' }, { "prove", no_argument, NULL, 'p' },
 		{ "pin-fd", required_argument, NULL, 'f' }, { "quiet", no_argument, NULL, 'q' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -102,6 +105,7 @@ static int parse(int argc, char **argv, struct attend_opts *o)
 		case 'p': o->prove = true; break;
 		case 'f': o->pin_fd = atoi(optarg); break;
 		case 'q': o->quiet = true; break;
+		case 'j': o->json = true; break;
 		case 'h': usage(stdout); return HPKI_TOOL_OK;
 		default: usage(stderr); return HPKI_TOOL_USAGE;
 		}
@@ -200,9 +204,27 @@ static bool seen_recently(struct attend *a, const struct row *r, time_t now)
 	return false;
 }
 
+static void report_json(const struct row *r, bool recorded)
+{
+	printf("{");
+	hpki_json_str(stdout, "time", r->time, 0);
+	hpki_json_str(stdout, "holder", r->have_cert && r->cert.name_kanji[0] ? r->cert.name_kanji : NULL, 1);
+	hpki_json_str(stdout, "holder_roman", r->have_cert ? r->cert.name_roman : NULL, 1);
+	hpki_json_str(stdout, "qualification", r->have_cert && r->cert.role[0] ? r->cert.role : NULL, 1);
+	hpki_json_str(stdout, "serial", r->have_cert ? r->cert.serial : NULL, 1);
+	hpki_json_str(stdout, "issuer", r->have_cert ? r->cert.issuer : NULL, 1);
+	hpki_json_str(stdout, "result", r->result, 1);
+	hpki_json_str(stdout, "proof", r->proof[0] ? r->proof : NULL, 1);
+	hpki_json_bool(stdout, "recorded", recorded, 1);
+	printf("}\n");
+	fflush(stdout);
+}
+
 static void report(const struct attend *a, const struct row *r)
 {
-	if (r->have_cert)
+	if (a->o.json)
+		report_json(r, true);
+	else if (r->have_cert)
 		printf(_("%s  %s (%s)  %s  %s  %s%s%s%s\n"), r->time, r->cert.name_kanji, r->cert.name_roman,
 		       r->cert.role[0] ? r->cert.role : "-", r->cert.serial, r->result, r->proof[0] ? "  " : "",
 		       r->proof, a->o.quiet ? "" : "\a");
@@ -219,6 +241,10 @@ static void handle_card(struct attend *a, const char *reader)
 	hpki_tool_timestamp(now, r.time, sizeof(r.time));
 	read_row(a, reader, &r);
 	if (r.have_cert && seen_recently(a, &r, now)) {
+		if (a->o.json) {
+			report_json(&r, false);
+			return;
+		}
 		printf(_("%s  %s (%s)  already recorded\n"), r.time, r.cert.name_kanji, r.cert.name_roman);
 		fflush(stdout);
 		return;
@@ -273,7 +299,8 @@ static int run(struct attend *a)
 	struct hpki_reader_state before[HPKI_TOOL_MAX_READERS];
 	size_t before_count = 0;
 
-	printf(_("Waiting for cards (Ctrl-C to stop); writing to %s\n"), a->o.csv);
+	/* With --json, stdout carries JSON only; the prompt goes to stderr. */
+	fprintf(a->o.json ? stderr : stdout, _("Waiting for cards (Ctrl-C to stop); writing to %s\n"), a->o.csv);
 	fflush(stdout);
 	while (!stop_requested) {
 		scan(a, before, before_count);

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include "tool.h"
+#include "tool-json.h"
 #include "tool-key.h"
 #include "tool-pin.h"
 #include "tool-reader.h"
@@ -25,7 +26,7 @@
 struct sign_opts {
 	const char *file, *out, *reader;
 	int pin_fd;
-	bool pem;
+	bool pem, json;
 };
 
 static void usage(FILE *out)
@@ -38,6 +39,7 @@ static void usage(FILE *out)
 			     "command line. A wrong PIN costs one try; the tries left are shown.\n"
 			     "  -o, --out FILE  where to write the signature\n"
 			     "  --pem           PEM instead of DER\n"
+			     "  --json          machine-readable output\n"
 			     "  --pin-fd N      read the PIN from file descriptor N\n"
 			     "  --reader NAME   use the card in this reader\n"));
 }
@@ -47,7 +49,7 @@ static int parse(int argc, char **argv, struct sign_opts *o)
 	static const struct option longs[] = {
 		{ "out", required_argument, NULL, 'o' }, { "pem", no_argument, NULL, 'p' },
 		{ "pin-fd", required_argument, NULL, 'f' }, { "reader", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{ "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	int c;
 
@@ -56,6 +58,7 @@ static int parse(int argc, char **argv, struct sign_opts *o)
 		switch (c) {
 		case 'o': o->out = optarg; break;
 		case 'p': o->pem = true; break;
+		case 'j': o->json = true; break;
 		case 'f': o->pin_fd = atoi(optarg); break;
 		case 'r': o->reader = optarg; break;
 		case 'h': usage(stdout); return HPKI_TOOL_OK;
@@ -141,7 +144,14 @@ static int sign_with(struct hpki_card *card, int app, const struct sign_opts *o,
 	else if (!write_cms(cms, out_path, o->pem))
 		hpki_tool_error(_("cannot write %s"), out_path);
 	else {
-		printf(_("Signed %s: %s\n"), o->file, out_path);
+		if (o->json) {
+			printf("{");
+			hpki_json_str(stdout, "file", o->file, 0);
+			hpki_json_str(stdout, "signature", out_path, 1);
+			printf("}\n");
+		} else {
+			printf(_("Signed %s: %s\n"), o->file, out_path);
+		}
 		rc = HPKI_TOOL_OK;
 	}
 	BIO_free(in);
