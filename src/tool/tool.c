@@ -20,6 +20,7 @@ static void usage(FILE *out)
 			     "  sign FILE            detached CMS signature with the signature key\n"
 			     "  verify FILE SIG      check a detached CMS signature and show the signer\n"
 			     "  attend --csv FILE    seminar check-in: one CSV row per card tapped\n"
+			     "  diagnose --out FILE  a report of how the card answers, without personal data\n"
 			     "Run \"hpki-tool COMMAND --help\" for the options of a command.\n"
 			     "See hpki-tool(1).\n"));
 }
@@ -55,6 +56,7 @@ int main(int argc, char **argv)
 		{ "sign", hpki_tool_sign },
 		{ "verify", hpki_tool_verify },
 		{ "attend", hpki_tool_attend },
+		{ "diagnose", hpki_tool_diagnose },
 	};
 
 	setlocale(LC_ALL, "");

@@ -26,6 +26,7 @@ int hpki_tool_status(int argc, char **argv);
 int hpki_tool_sign(int argc, char **argv);
 int hpki_tool_verify(int argc, char **argv);
 int hpki_tool_attend(int argc, char **argv);
+int hpki_tool_diagnose(int argc, char **argv);
 
 /* "Now" for validity checks: HPKI_TOOL_NOW (seconds since the epoch) lets the tests
  * see the renewal warning of certificates that expire in 2045; else time(). */
