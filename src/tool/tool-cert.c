@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include "tool-cert.h"
+#include "tool.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -224,6 +225,16 @@ void hpki_tool_date(time_t t, char *buf, size_t cap)
 
 	localtime_r(&t, &tm);
 	strftime(buf, cap, "%Y-%m-%d", &tm);
+}
+
+void hpki_tool_date_human(time_t t, char *buf, size_t cap)
+{
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	/* TRANSLATORS: a strftime(3) date format; ja: %Y年%m月%d日 */
+	/* xgettext:no-c-format */
+	strftime(buf, cap, _("%Y-%m-%d"), &tm);
 }
 
 void hpki_tool_timestamp(time_t t, char *buf, size_t cap)

@@ -34,6 +34,8 @@ bool hpki_tool_cert_describe(X509 *x, time_t now, struct hpki_tool_cert *info);
 bool hpki_tool_cert_describe_der(const uint8_t *der, size_t len, time_t now, struct hpki_tool_cert *info);
 /* "YYYY-MM-DD" in local time. */
 void hpki_tool_date(time_t t, char *buf, size_t cap);
+/* The date as the user's language writes it (ja: 2045年01月01日). */
+void hpki_tool_date_human(time_t t, char *buf, size_t cap);
 /* "YYYY-MM-DDTHH:MM:SS±hh:mm" in local time. */
 void hpki_tool_timestamp(time_t t, char *buf, size_t cap);
 

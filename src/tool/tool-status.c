@@ -112,10 +112,10 @@ static void read_reader(struct hpki_tool_pcsc *pcsc, const struct hpki_reader_st
 
 static void print_validity(const struct hpki_tool_cert *c)
 {
-	char from[16], to[16];
+	char from[40], to[40];
 
-	hpki_tool_date(c->not_before, from, sizeof(from));
-	hpki_tool_date(c->not_after, to, sizeof(to));
+	hpki_tool_date_human(c->not_before, from, sizeof(from));
+	hpki_tool_date_human(c->not_after, to, sizeof(to));
 	printf(_("    Valid:          %s to %s"), from, to);
 	if (c->expired)
 		printf(_(" — EXPIRED %ld days ago\n"), -c->days_left);
@@ -154,7 +154,7 @@ static void print_app(const struct app_status *a)
 	}
 	printf(_("    Holder:         %s (%s)\n"), c->name_kanji[0] ? c->name_kanji : "-", c->name_roman);
 	if (c->role[0])
-		printf(_("    Qualification:  %s (hcRole, scheme %s)\n"), c->role, c->role_scheme);
+		printf(_("    Qualification:  %s (hcRole, scheme %s)\n"), hpki_tool_role_text(c->role), c->role_scheme);
 	else
 		printf(_("    Qualification:  none in the certificate (no hcRole)\n"));
 	printf(_("    Issuer:         %s\n"), c->issuer);

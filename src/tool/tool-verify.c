@@ -157,7 +157,7 @@ static void print_signer(const struct verify_opts *o, const struct hpki_tool_cer
 	printf(_("Signature OK\n"));
 	printf(_("  Signer:         %s (%s)\n"), c->name_kanji[0] ? c->name_kanji : "-", c->name_roman);
 	if (c->role[0])
-		printf(_("  Qualification:  %s (hcRole, scheme %s)\n"), c->role, c->role_scheme);
+		printf(_("  Qualification:  %s (hcRole, scheme %s)\n"), hpki_tool_role_text(c->role), c->role_scheme);
 	else
 		printf(_("  Qualification:  none in the certificate (no hcRole)\n"));
 	printf(_("  Certificate:    serial %s, issued by %s\n"), c->serial, c->issuer);

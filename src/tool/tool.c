@@ -37,6 +37,43 @@ void hpki_tool_error(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* The hcRole strings known from the CP and the MEDIS test certificate (facts §7),
+ * for the translation (po/ja.po); other roles are shown as the certificate says. */
+static const char *const known_roles[] = {
+	N_("Medical Doctor"), N_("Dentist"), N_("Pharmacist"), N_("Nurse"), N_("Midwife"),
+	N_("Public Health Nurse"), N_("Director of Hospital"), N_("Director of Clinic"),
+};
+
+const char *hpki_tool_role_text(const char *role)
+{
+	static char both[256];
+
+	for (size_t i = 0; i < sizeof(known_roles) / sizeof(known_roles[0]); i++) {
+		const char *local = _(known_roles[i]);
+
+		if (strcmp(role, known_roles[i]) != 0)
+			continue;
+		if (strcmp(local, role) == 0)
+			return role;
+		/* Translated: both, so that the certificate's own words stay visible. */
+		snprintf(both, sizeof(both), "%s (%s)", local, role);
+		return both;
+	}
+	return role;
+}
+
+/* Where the translations are: the installed locale directory; HPKI_TOOL_LOCALEDIR for
+ * the tests of an uninstalled build. */
+static void init_messages(void)
+{
+	const char *dir = getenv("HPKI_TOOL_LOCALEDIR");
+
+	setlocale(LC_ALL, "");
+	bindtextdomain(HPKI_TOOL_DOMAIN, dir != NULL && *dir != '\0' ? dir : HPKI_TOOL_LOCALEDIR);
+	bind_textdomain_codeset(HPKI_TOOL_DOMAIN, "UTF-8");
+	textdomain(HPKI_TOOL_DOMAIN);
+}
+
 time_t hpki_tool_now(void)
 {
 	const char *env = getenv("HPKI_TOOL_NOW");
@@ -59,7 +96,7 @@ int main(int argc, char **argv)
 		{ "diagnose", hpki_tool_diagnose },
 	};
 
-	setlocale(LC_ALL, "");
+	init_messages();
 	if (argc < 2) {
 		usage(stderr);
 		return HPKI_TOOL_USAGE;

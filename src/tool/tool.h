@@ -11,9 +11,12 @@
 #include <stdio.h>
 #include <time.h>
 
-/* Messages go through _() so that a translation can be added (po/); without NLS
- * the English text is used as is. */
-#define _(text) (text)
+/* Messages go through gettext (text domain "hpki-tool", po/ja.po): Japanese where the
+ * user's locale is Japanese, English otherwise. N_() marks text translated later. */
+#include <libintl.h>
+#define _(text) gettext(text)
+#define N_(text) (text)
+#define HPKI_TOOL_DOMAIN "hpki-tool"
 
 /* Exit codes shared by every command. */
 enum {
@@ -31,6 +34,9 @@ int hpki_tool_diagnose(int argc, char **argv);
 /* "Now" for validity checks: HPKI_TOOL_NOW (seconds since the epoch) lets the tests
  * see the renewal warning of certificates that expire in 2045; else time(). */
 time_t hpki_tool_now(void);
+
+/* The qualification as the user reads it (ja: 医師 for "Medical Doctor"). */
+const char *hpki_tool_role_text(const char *role);
 
 /* Prints msg to stderr as "hpki-tool: msg". */
 void hpki_tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
