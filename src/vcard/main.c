@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include "control.h"
+#include "replay.h"
 #include "vcard.h"
 #include "vpcd.h"
 
@@ -34,6 +35,7 @@ struct vcard_program {
 	struct vcard_config config;
 	char *holder;                /* owned; config.holder points here */
 	const char *profile_name;
+	const char *replay_path;     /* --replay REPORT (replay.h) */
 	struct vcard *card;
 	struct vcard_vpcd vpcd;
 	struct vcard_control control;
@@ -406,6 +408,7 @@ static void usage(FILE *out)
 		"  --sign-pin PIN        signature PIN (default 5678)\n"
 		"  --control PATH        control socket (default $HPKI_VCARD_CONTROL)\n"
 		"  --start-removed       wait for the control command 'insert'\n"
+		"  --replay REPORT       answer like the card of an hpki-tool diagnose report\n"
 		"  -v, --verbose         log events (twice: APDUs too) to stderr\n"
 		"\n"
 		"control commands: remove, insert, swap HOLDER, delay MS, fault sw XXXX [N],\n"
@@ -481,7 +484,7 @@ static bool parse_port(const char *text, unsigned *port)
 }
 
 enum { OPT_HOST = 256, OPT_PORT, OPT_PROFILE, OPT_HOLDER, OPT_DATA, OPT_STATE, OPT_APPS, OPT_NO_EXT,
-       OPT_NO_CHAIN, OPT_RESP, OPT_CONTROL, OPT_REMOVED, OPT_AUTH_PIN, OPT_SIGN_PIN, OPT_HELP };
+       OPT_NO_CHAIN, OPT_RESP, OPT_CONTROL, OPT_REMOVED, OPT_AUTH_PIN, OPT_SIGN_PIN, OPT_HELP, OPT_REPLAY };
 
 static const struct option long_options[] = {
 	{ "host", required_argument, NULL, OPT_HOST },
@@ -500,6 +503,7 @@ static const struct option long_options[] = {
 	{ "sign-pin", required_argument, NULL, OPT_SIGN_PIN },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "replay", required_argument, NULL, OPT_REPLAY }, /* replay.h */
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -528,6 +532,7 @@ static int apply_option(int c, const char *arg, struct vcard_config *cfg, struct
 	case OPT_AUTH_PIN: cfg->auth_pin = arg; break;
 	case OPT_SIGN_PIN: cfg->sign_pin = arg; break;
 	case 'v': vcard_verbosity++; break;
+	case OPT_REPLAY: p->replay_path = arg; break;
 	case OPT_HELP: usage(stdout); return 1;
 	default: usage(stderr); return 2;
 	}
@@ -573,6 +578,10 @@ static int start_card(struct vcard_program *p, const struct options *opt)
 	if (p->holder == NULL)
 		return -1;
 	p->config.holder = p->holder;
+	if (p->replay_path != NULL && (vcard_replay_active = vcard_replay_load(p->replay_path, &p->config, &error)) == NULL) {
+		fprintf(stderr, "hpki-vcard: --replay %s: %s\n", p->replay_path, error);
+		return -1;
+	}
 	p->card = vcard_new(&p->config, &error);
 	if (p->card == NULL) {
 		fprintf(stderr, "hpki-vcard: cannot make the card: %s\n", error);
@@ -600,6 +609,7 @@ static void stop_card(struct vcard_program *p)
 	if (p->has_control)
 		vcard_control_close(&p->control);
 	vcard_free(p->card);
+	vcard_replay_free(vcard_replay_active);
 	free(p->holder);
 }
 
