@@ -34,13 +34,13 @@ void hpki_tool_pcsc_close(struct hpki_tool_pcsc *pcsc)
 }
 
 enum hpki_card_status hpki_tool_card_read(struct hpki_tool_pcsc *pcsc, const char *reader, bool exclusive,
-					  struct hpki_card *card)
+					  enum hpki_app_role role, struct hpki_card *card)
 {
 	const struct hpki_transport_ops *ops = exclusive ? &hpki_transport_pcsc_exclusive : &hpki_transport_pcsc;
 	enum hpki_card_status st = hpki_card_attach(card, ops, pcsc->context, reader);
 
 	if (st == HPKI_CARD_OK)
-		st = hpki_card_enumerate(card);
+		st = role == HPKI_ROLE_UNKNOWN ? hpki_card_enumerate(card) : hpki_card_enumerate_role(card, role);
 	if (st != HPKI_CARD_OK)
 		hpki_card_detach(card);
 	return st;
@@ -62,7 +62,8 @@ const struct hpki_cert *hpki_tool_ee_cert(const struct hpki_app *app)
 	return NULL;
 }
 
-bool hpki_tool_open_first_card(struct hpki_tool_pcsc *pcsc, const char *reader, struct hpki_card *card)
+bool hpki_tool_open_first_card(struct hpki_tool_pcsc *pcsc, const char *reader, enum hpki_app_role role,
+			       struct hpki_card *card)
 {
 	enum hpki_io_status io = hpki_tool_pcsc_open(pcsc);
 	enum hpki_card_status last = HPKI_CARD_REMOVED;
@@ -76,7 +77,7 @@ bool hpki_tool_open_first_card(struct hpki_tool_pcsc *pcsc, const char *reader, 
 			continue;
 		if (!pcsc->readers[i].present)
 			continue;
-		last = hpki_tool_card_read(pcsc, pcsc->readers[i].name, false, card);
+		last = hpki_tool_card_read(pcsc, pcsc->readers[i].name, false, role, card);
 		if (last == HPKI_CARD_OK)
 			return true;
 	}

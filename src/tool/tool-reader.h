@@ -24,17 +24,20 @@ enum hpki_io_status hpki_tool_pcsc_open(struct hpki_tool_pcsc *pcsc);
 void hpki_tool_pcsc_close(struct hpki_tool_pcsc *pcsc);
 
 /* Connects (exclusively when asked: see hpki_transport_pcsc_exclusive) and reads the
- * card's applications and certificates. On failure the card is detached. */
+ * card's applications and certificates: all of them (HPKI_ROLE_UNKNOWN), or only the
+ * application with that role (hpki_card_enumerate_role: about half the APDUs). On
+ * failure the card is detached. */
 enum hpki_card_status hpki_tool_card_read(struct hpki_tool_pcsc *pcsc, const char *reader, bool exclusive,
-					  struct hpki_card *card);
+					  enum hpki_app_role role, struct hpki_card *card);
 
 /* Index of the application with that role, or -1. */
 int hpki_tool_find_app(const struct hpki_card *card, enum hpki_app_role role);
 /* The application's own (end-entity) certificate, or NULL. */
 const struct hpki_cert *hpki_tool_ee_cert(const struct hpki_app *app);
 
-/* The first reader with a card whose applications read; *card attached. Prints why
- * not on stderr and returns false. `reader` NULL: any reader. */
-bool hpki_tool_open_first_card(struct hpki_tool_pcsc *pcsc, const char *reader, struct hpki_card *card);
+/* The first reader with a card whose applications (or the one with `role`) read;
+ * *card attached. Prints why not on stderr and returns false. `reader` NULL: any. */
+bool hpki_tool_open_first_card(struct hpki_tool_pcsc *pcsc, const char *reader, enum hpki_app_role role,
+			       struct hpki_card *card);
 
 #endif

@@ -187,7 +187,8 @@ int hpki_tool_sign(int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	if (!hpki_tool_open_first_card(&pcsc, o.reader, &card))
+	/* The signature application only: half the APDUs of reading the whole card. */
+	if (!hpki_tool_open_first_card(&pcsc, o.reader, HPKI_ROLE_SIGNATURE, &card))
 		return HPKI_TOOL_FAILED;
 	app = hpki_tool_find_app(&card, HPKI_ROLE_SIGNATURE);
 	rc = HPKI_TOOL_FAILED;

@@ -88,7 +88,7 @@ static void read_reader(struct hpki_tool_pcsc *pcsc, const struct hpki_reader_st
 		out->state = CARD_MUTE;
 		return;
 	}
-	st = hpki_tool_card_read(pcsc, rs->name, true, &card);
+	st = hpki_tool_card_read(pcsc, rs->name, true, HPKI_ROLE_UNKNOWN, &card);
 	out->error = st;
 	if (st == HPKI_CARD_BUSY) {
 		out->state = CARD_IN_USE;
