@@ -245,6 +245,46 @@ enum hpki_card_status hpki_card_enumerate(struct hpki_card *card)
 	return st;
 }
 
+/*
+ * One application only, by its well-known AID (G31 §4.4.2: the signature and the
+ * authentication AP): a reader that needs one certificate fast (hpki-tool attend)
+ * saves the partial-AID discovery and the other application's files, about half
+ * of the APDUs of hpki_card_enumerate.
+ */
+struct enumerate_role_arg {
+	enum hpki_app_role role;
+};
+
+static enum hpki_card_status enumerate_role_op(struct hpki_card *card, void *arg)
+{
+	const struct enumerate_role_arg *a = arg;
+	const uint8_t *aid = a->role == HPKI_ROLE_SIGNATURE ? aid_signature : aid_authentication;
+	uint16_t sw;
+	enum hpki_card_status st;
+
+	free_apps(card);
+	st = hpki_card_select_aid(card, aid, HPKI_AID_LEN, &sw);
+	if (st != HPKI_CARD_OK || sw != HPKI_SW_OK)
+		return st;
+	hpki_card_add_app(card, aid, HPKI_AID_LEN);
+	return hpki_card_read_app(card, &card->apps[0]);
+}
+
+enum hpki_card_status hpki_card_enumerate_role(struct hpki_card *card, enum hpki_app_role role)
+{
+	struct enumerate_role_arg arg = { .role = role };
+	enum hpki_card_status st;
+
+	if (role != HPKI_ROLE_SIGNATURE && role != HPKI_ROLE_AUTHENTICATION)
+		return HPKI_CARD_DATA_INVALID;
+	st = hpki_card_run_in_transaction(card, enumerate_role_op, &arg, true);
+	if (st == HPKI_CARD_OK && card->app_count == 0)
+		st = HPKI_CARD_NOT_HPKI;
+	if (st != HPKI_CARD_OK)
+		free_apps(card);
+	return st;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Attach / detach                                                           */
 

@@ -110,6 +110,10 @@ void hpki_card_detach(struct hpki_card *card);
  * EF.AOD, EF.PrKD, EF.CD and every certificate EF.CD names; one transaction. */
 enum hpki_card_status hpki_card_enumerate(struct hpki_card *card);
 
+/* The same for one application only (HPKI_ROLE_SIGNATURE or _AUTHENTICATION), selected
+ * by its well-known AID; apps[0] on success, HPKI_CARD_NOT_HPKI when it does not answer. */
+enum hpki_card_status hpki_card_enumerate_role(struct hpki_card *card, enum hpki_app_role role);
+
 /* PIN state from an empty VERIFY (no try used, G31 C.3.4): *verified true on 9000,
  * else *tries_left from 63Cx; HPKI_CARD_PIN_LOCKED when blocked. */
 enum hpki_card_status hpki_card_pin_status(struct hpki_card *card, size_t app, bool *verified,

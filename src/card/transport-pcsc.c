@@ -36,6 +36,7 @@ struct pcsc_context {
 struct hpki_connection {
 	SCARDHANDLE handle;
 	DWORD protocol;
+	DWORD share; /* SCARD_SHARE_SHARED, or _EXCLUSIVE for hpki_transport_pcsc_exclusive */
 };
 
 /*
@@ -341,8 +342,8 @@ static enum hpki_io_status read_atr(struct hpki_connection *conn, uint8_t *atr, 
 	return HPKI_IO_OK;
 }
 
-static enum hpki_io_status pcsc_connect(void *context, const char *reader, struct hpki_connection **conn,
-					uint8_t *atr, size_t *atr_len)
+static enum hpki_io_status connect_as(void *context, const char *reader, struct hpki_connection **conn,
+					     uint8_t *atr, size_t *atr_len, DWORD share)
 {
 	struct pcsc_context *ctx = context;
 	struct hpki_connection *c = calloc(1, sizeof(*c));
@@ -351,11 +352,12 @@ static enum hpki_io_status pcsc_connect(void *context, const char *reader, struc
 
 	if (c == NULL)
 		return HPKI_IO_FAILED;
+	c->share = share;
 	/* T=1 first: HPKI cards are used over T=1 in every observed tool (facts §4.2);
 	 * T=0 only when the card offers nothing else. */
-	rv = SCardConnect(ctx->io, reader, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T1, &c->handle, &c->protocol);
+	rv = SCardConnect(ctx->io, reader, share, SCARD_PROTOCOL_T1, &c->handle, &c->protocol);
 	if (rv == SCARD_E_PROTO_MISMATCH)
-		rv = SCardConnect(ctx->io, reader, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1,
+		rv = SCardConnect(ctx->io, reader, share, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1,
 				  &c->handle, &c->protocol);
 	status = map_pcsc(rv, "SCardConnect");
 	if (status == HPKI_IO_OK)
@@ -366,16 +368,32 @@ static enum hpki_io_status pcsc_connect(void *context, const char *reader, struc
 		free(c);
 		return status;
 	}
-	hpki_info("connected to '%s' with T=%d", reader, c->protocol == SCARD_PROTOCOL_T1 ? 1 : 0);
+	hpki_info("connected to '%s' with T=%d%s", reader, c->protocol == SCARD_PROTOCOL_T1 ? 1 : 0,
+		  share == SCARD_SHARE_EXCLUSIVE ? " (exclusive)" : "");
 	*conn = c;
 	return HPKI_IO_OK;
+}
+
+static enum hpki_io_status pcsc_connect(void *context, const char *reader, struct hpki_connection **conn,
+					uint8_t *atr, size_t *atr_len)
+{
+	return connect_as(context, reader, conn, atr, atr_len, SCARD_SHARE_SHARED);
+}
+
+/* Exclusive: pcscd refuses it (SCARD_E_SHARING_VIOLATION) while any other handle is
+ * connected to the reader, so holding it proves that no other program can be keeping
+ * a PIN verification on the card that our SELECTs would end (G31 §5.3.3: one channel). */
+static enum hpki_io_status pcsc_connect_exclusive(void *context, const char *reader, struct hpki_connection **conn,
+						  uint8_t *atr, size_t *atr_len)
+{
+	return connect_as(context, reader, conn, atr, atr_len, SCARD_SHARE_EXCLUSIVE);
 }
 
 static enum hpki_io_status pcsc_reconnect(struct hpki_connection *conn)
 {
 	/* LEAVE_CARD: the reset already happened; resetting again would only hurt the
 	 * process that holds the card right now. */
-	return map_pcsc(SCardReconnect(conn->handle, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1,
+	return map_pcsc(SCardReconnect(conn->handle, conn->share, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1,
 				       SCARD_LEAVE_CARD, &conn->protocol),
 			"SCardReconnect");
 }
@@ -440,6 +458,20 @@ const struct hpki_transport_ops hpki_transport_pcsc = {
 	.reconnect = pcsc_reconnect,
 	.disconnect = pcsc_disconnect,
 	.reset_card = pcsc_reset_card,
+	.begin = pcsc_begin,
+	.end = pcsc_end,
+	.transmit = pcsc_transmit,
+};
+
+const struct hpki_transport_ops hpki_transport_pcsc_exclusive = {
+	.open_context = pcsc_open_context,
+	.close_context = pcsc_close_context,
+	.list_readers = pcsc_list_readers,
+	.wait_readers = pcsc_wait_readers,
+	.cancel_wait = pcsc_cancel_wait,
+	.connect = pcsc_connect_exclusive,
+	.reconnect = pcsc_reconnect,
+	.disconnect = pcsc_disconnect,
 	.begin = pcsc_begin,
 	.end = pcsc_end,
 	.transmit = pcsc_transmit,

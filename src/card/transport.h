@@ -76,6 +76,10 @@ struct hpki_transport_ops {
 
 /* The real one. */
 extern const struct hpki_transport_ops hpki_transport_pcsc;
+/* The same with an exclusive connection (SCARD_SHARE_EXCLUSIVE): connect fails with
+ * HPKI_IO_SHARING while another program is connected to the card. hpki-tool status
+ * uses it so that its SELECTs can never end another program's PIN verification. */
+extern const struct hpki_transport_ops hpki_transport_pcsc_exclusive;
 
 const char *hpki_io_status_text(enum hpki_io_status status);
 

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include "control.h"
+#include "replay.h"
 #include "vcard.h"
 #include "vpcd.h"
 
@@ -34,6 +35,7 @@ struct vcard_program {
 	struct vcard_config config;
 	char *holder;                /* owned; config.holder points here */
 	const char *profile_name;
+	const char *replay_path;     /* --replay REPORT (replay.h) */
 	struct vcard *card;
 	struct vcard_vpcd vpcd;
 	struct vcard_control control;
@@ -447,6 +449,7 @@ static void usage(FILE *out)
 		"  --ca-shares-key-id    EF.CD gives the issuing CA certificate the key's iD\n"
 		"  --control PATH        control socket (default $HPKI_VCARD_CONTROL)\n"
 		"  --start-removed       wait for the control command 'insert'\n"
+		"  --replay REPORT       answer like the card of an hpki-tool diagnose report\n"
 		"  -v, --verbose         log events (twice: APDUs too) to stderr\n"
 		"\n"
 		"control commands: remove, insert, swap HOLDER, delay MS, fault sw XXXX [N],\n"
@@ -520,7 +523,8 @@ static bool parse_port(const char *text, unsigned *port)
 }
 
 enum { OPT_HOST = 256, OPT_PORT, OPT_PROFILE, OPT_HOLDER, OPT_DATA, OPT_STATE, OPT_APPS, OPT_NO_EXT,
-       OPT_NO_CHAIN, OPT_SWITCH, OPT_CONTROL, OPT_REMOVED, OPT_AUTH_PIN, OPT_SIGN_PIN, OPT_CA_ID, OPT_HELP };
+       OPT_NO_CHAIN, OPT_SWITCH, OPT_CONTROL, OPT_REMOVED, OPT_AUTH_PIN, OPT_SIGN_PIN, OPT_CA_ID, OPT_HELP,
+       OPT_REPLAY };
 
 static const struct option long_options[] = {
 	{ "host", required_argument, NULL, OPT_HOST },
@@ -551,6 +555,7 @@ static const struct option long_options[] = {
 	{ "ca-shares-key-id", no_argument, NULL, OPT_CA_ID },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "replay", required_argument, NULL, OPT_REPLAY }, /* replay.h */
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -577,6 +582,7 @@ static int apply_option(int c, const char *arg, const char *name, struct vcard_c
 	case OPT_SIGN_PIN: cfg->sign_pin = arg; break;
 	case OPT_CA_ID: cfg->ca_shares_key_id = true; break;
 	case 'v': vcard_verbosity++; break;
+	case OPT_REPLAY: p->replay_path = arg; break;
 	case OPT_HELP: usage(stdout); return 1;
 	default: usage(stderr); return 2;
 	}
@@ -622,6 +628,10 @@ static int start_card(struct vcard_program *p, const struct options *opt)
 	if (p->holder == NULL)
 		return -1;
 	p->config.holder = p->holder;
+	if (p->replay_path != NULL && (vcard_replay_active = vcard_replay_load(p->replay_path, &p->config, &error)) == NULL) {
+		fprintf(stderr, "hpki-vcard: --replay %s: %s\n", p->replay_path, error);
+		return -1;
+	}
 	p->card = vcard_new(&p->config, &error);
 	if (p->card == NULL) {
 		fprintf(stderr, "hpki-vcard: cannot make the card: %s\n", error);
@@ -649,6 +659,7 @@ static void stop_card(struct vcard_program *p)
 	if (p->has_control)
 		vcard_control_close(&p->control);
 	vcard_free(p->card);
+	vcard_replay_free(vcard_replay_active);
 	free(p->holder);
 }
 

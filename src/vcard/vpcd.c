@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "vpcd.h"
+#include "replay.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -223,6 +224,8 @@ static enum vcard_vpcd_action vpcd_control_byte(struct vcard *card, uint8_t ctrl
 	case VCARD_VPCD_CTRL_ATR:
 		/* pcscd's ATR buffer is MAX_ATR_SIZE = 33 bytes (§1.8). */
 		*resp_len = vcard_atr(card, resp, 33);
+		if (vcard_replay_atr(vcard_replay_active, resp, 33) > 0) /* --replay (replay.h) */
+			*resp_len = vcard_replay_atr(vcard_replay_active, resp, 33);
 		return VCARD_VPCD_REPLY;
 	default:
 		/* Like vsmartcard's own card: an unknown control byte is logged, not answered
@@ -244,6 +247,7 @@ enum vcard_vpcd_action vcard_vpcd_dispatch(struct vcard *card, const uint8_t *pa
 		return vpcd_control_byte(card, payload[0], resp, resp_len);
 	vcard_log_hex(2, ">", payload, len);
 	*resp_len = vcard_process_apdu(card, payload, len, resp);
+	*resp_len = vcard_replay_filter(vcard_replay_active, payload, len, resp, *resp_len); /* --replay */
 	if (*resp_len == 0)
 		return VCARD_VPCD_MUTE;
 	/* The frame length field cannot carry more; only an "oversize" fault or a
