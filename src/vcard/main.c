@@ -35,7 +35,6 @@ struct vcard_program {
 	struct vcard_config config;
 	char *holder;                /* owned; config.holder points here */
 	const char *profile_name;
-	const char *replay_path;     /* --replay REPORT (replay.h) */
 	struct vcard *card;
 	struct vcard_vpcd vpcd;
 	struct vcard_control control;
@@ -464,6 +463,7 @@ struct options {
 	unsigned port;
 	const char *control;
 	bool start_removed;
+	const char *replay_path;     /* --replay REPORT (replay.h) */
 };
 
 static bool parse_profile(const char *name, enum vcard_profile *profile)
@@ -582,7 +582,7 @@ static int apply_option(int c, const char *arg, const char *name, struct vcard_c
 	case OPT_SIGN_PIN: cfg->sign_pin = arg; break;
 	case OPT_CA_ID: cfg->ca_shares_key_id = true; break;
 	case 'v': vcard_verbosity++; break;
-	case OPT_REPLAY: p->replay_path = arg; break;
+	case OPT_REPLAY: opt->replay_path = arg; break;
 	case OPT_HELP: usage(stdout); return 1;
 	default: usage(stderr); return 2;
 	}
@@ -628,8 +628,9 @@ static int start_card(struct vcard_program *p, const struct options *opt)
 	if (p->holder == NULL)
 		return -1;
 	p->config.holder = p->holder;
-	if (p->replay_path != NULL && (vcard_replay_active = vcard_replay_load(p->replay_path, &p->config, &error)) == NULL) {
-		fprintf(stderr, "hpki-vcard: --replay %s: %s\n", p->replay_path, error);
+	if (opt->replay_path != NULL &&
+	    (vcard_replay_active = vcard_replay_load(opt->replay_path, &p->config, &error)) == NULL) {
+		fprintf(stderr, "hpki-vcard: --replay %s: %s\n", opt->replay_path, error);
 		return -1;
 	}
 	p->card = vcard_new(&p->config, &error);
