@@ -359,6 +359,9 @@ static void survey(struct survey *s)
 	hpki_report_add(s->r, "atr ");
 	hpki_report_hex(s->r, s->card.atr, s->card.atr_len);
 	hpki_report_add(s->r, "\n");
+	/* The survey reads everything a card enumeration reads and more: it gets the
+	 * enumeration's budget (a looping card still cannot keep it forever). */
+	hpki_apdu_set_budget(&s->card.link, &hpki_card_budget_enumeration);
 	if (hpki_apdu_begin(&s->card.link) != HPKI_CARD_OK) {
 		hpki_report_add(s->r, "error \"no transaction\"\n");
 		return;
