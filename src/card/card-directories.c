@@ -62,15 +62,28 @@ static void fallback_cert(struct hpki_cd_cert *cert)
 	hpki_cio_path_set_fid(&cert->path, HPKI_JMA_FID_EE_CERT);
 }
 
-static enum hpki_app_role role_from_aid(const struct hpki_app *app)
+enum hpki_app_role hpki_card_role_from_aid(const uint8_t *aid, size_t aid_len)
 {
-	if (app->aid_len >= 2 && app->aid[app->aid_len - 2] == 0x00) {
-		if (app->aid[app->aid_len - 1] == 0x01)
+	if (aid_len >= 2 && aid[aid_len - 2] == 0x00) {
+		if (aid[aid_len - 1] == 0x01)
 			return HPKI_ROLE_SIGNATURE;
-		if (app->aid[app->aid_len - 1] == 0x02)
+		if (aid[aid_len - 1] == 0x02)
 			return HPKI_ROLE_AUTHENTICATION;
 	}
 	return HPKI_ROLE_UNKNOWN;
+}
+
+bool hpki_card_aid_wanted(const struct hpki_card *card, const uint8_t *aid, size_t aid_len)
+{
+	enum hpki_app_role role = hpki_card_role_from_aid(aid, aid_len);
+
+	return card->roles_wanted == HPKI_ROLES_ALL || role == HPKI_ROLE_UNKNOWN ||
+	       (card->roles_wanted & HPKI_ROLE_BIT(role)) != 0;
+}
+
+static enum hpki_app_role role_from_aid(const struct hpki_app *app)
+{
+	return hpki_card_role_from_aid(app->aid, app->aid_len);
 }
 
 static enum hpki_card_status cio_result(int rc, const char *what)

@@ -54,6 +54,11 @@ bool hpki_ef_ref_from_path(const struct hpki_cio_path *path, struct hpki_ef_ref 
 enum hpki_card_status hpki_card_read_ef(struct hpki_card *card, const struct hpki_ef_ref *ref, bool single,
 					uint8_t **out, size_t *out_len, bool *found);
 
+/* card-directories.c: the role an AID names (…0001 signature, …0002 authentication,
+ * G31 A.2.2), HPKI_ROLE_UNKNOWN otherwise. */
+enum hpki_app_role hpki_card_role_from_aid(const uint8_t *aid, size_t aid_len);
+/* True when the caller shows the application of this AID, or its role is unknown yet. */
+bool hpki_card_aid_wanted(const struct hpki_card *card, const uint8_t *aid, size_t aid_len);
 /* card-directories.c: everything about one application, which is selected on entry. */
 enum hpki_card_status hpki_card_read_app(struct hpki_card *card, struct hpki_app *app);
 

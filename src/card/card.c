@@ -59,8 +59,11 @@ static enum hpki_card_status enumerate_known_aids(struct hpki_card *card)
 
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
 		uint16_t sw;
-		enum hpki_card_status st = hpki_card_select_aid(card, known[i], HPKI_AID_LEN, &sw);
+		enum hpki_card_status st;
 
+		if (!hpki_card_aid_wanted(card, known[i], HPKI_AID_LEN))
+			continue; /* its token is hidden: no SELECT, nothing read */
+		st = hpki_card_select_aid(card, known[i], HPKI_AID_LEN, &sw);
 		if (st != HPKI_CARD_OK)
 			return st;
 		if (sw != HPKI_SW_OK)
@@ -74,6 +77,26 @@ static enum hpki_card_status enumerate_known_aids(struct hpki_card *card)
 	return HPKI_CARD_OK;
 }
 
+/* Discovery finds every application; those whose AID names a hidden role are
+ * dropped before anything is read from them. */
+static void drop_unwanted_apps(struct hpki_card *card)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < card->app_count; i++) {
+		if (!hpki_card_aid_wanted(card, card->apps[i].aid, card->apps[i].aid_len))
+			continue;
+		if (kept != i)
+			card->apps[kept] = card->apps[i];
+		kept++;
+	}
+	if (kept != card->app_count)
+		card->selected_app = 0; /* indices moved; select before reading */
+	for (size_t i = kept; i < card->app_count; i++)
+		memset(&card->apps[i], 0, sizeof(card->apps[i]));
+	card->app_count = kept;
+}
+
 /* A card whose applications have other AIDs (G31 A.2.2: partial selection by the
  * HPKI RID finds them all). Only asked when no known AID answers. */
 static enum hpki_card_status enumerate_discovered(struct hpki_card *card)
@@ -81,6 +104,8 @@ static enum hpki_card_status enumerate_discovered(struct hpki_card *card)
 	bool partial;
 	enum hpki_card_status st = hpki_card_discover_by_partial_aid(card, &partial);
 
+	if (st == HPKI_CARD_OK && partial)
+		drop_unwanted_apps(card);
 	for (size_t i = 0; st == HPKI_CARD_OK && partial && i < card->app_count; i++) {
 		st = hpki_card_select_app(card, &card->apps[i]);
 		if (st == HPKI_CARD_OK)
@@ -157,6 +182,12 @@ static enum hpki_card_status enumerate_op(struct hpki_card *card, void *arg)
 {
 	(void)arg;
 	return enumerate_in_transaction(card);
+}
+
+enum hpki_card_status hpki_card_enumerate_roles(struct hpki_card *card, unsigned roles)
+{
+	card->roles_wanted = roles;
+	return hpki_card_enumerate(card);
 }
 
 enum hpki_card_status hpki_card_enumerate(struct hpki_card *card)

@@ -91,7 +91,13 @@ struct hpki_card {
 	unsigned long transaction_count; /* PC/SC transactions begun since attach */
 	struct hpki_app apps[HPKI_CARD_MAX_APPS];
 	size_t app_count;
+	/* Roles the caller shows (HPKI_ROLE_BIT; 0 = all): an application whose AID names
+	 * another role is neither selected nor read (issue 11: read only what is shown). */
+	unsigned roles_wanted;
 };
+
+#define HPKI_ROLE_BIT(role) (1u << (unsigned)(role))
+#define HPKI_ROLES_ALL 0u
 
 /* What one enumeration, and one other card operation, may cost (card.c). */
 extern const struct hpki_apdu_budget hpki_card_budget_enumeration;
@@ -106,6 +112,11 @@ void hpki_card_detach(struct hpki_card *card);
 /* Discovers the HPKI applications and reads, per application, EF.OD,
  * EF.AOD, EF.PrKD, EF.CD and every certificate EF.CD names; one transaction. */
 enum hpki_card_status hpki_card_enumerate(struct hpki_card *card);
+/* The same for the roles in `roles` only (HPKI_ROLE_BIT mask, HPKI_ROLES_ALL = every
+ * one). An application whose role only its directories tell (an AID not ending in
+ * 0001/0002) is read and left for the caller to filter. HPKI_CARD_NOT_HPKI when no
+ * wanted application answers. */
+enum hpki_card_status hpki_card_enumerate_roles(struct hpki_card *card, unsigned roles);
 
 /* PIN state from an empty VERIFY (no try used, G31 C.3.4): *verified true on 9000,
  * else *tries_left from 63Cx; HPKI_CARD_PIN_LOCKED when blocked. */

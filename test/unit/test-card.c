@@ -518,6 +518,32 @@ static void test_enumerate_jma_extended(void **state)
 	hpki_card_detach(&card);
 }
 
+/* Issue 11: a hidden token's application is neither selected nor read. */
+static void test_enumerate_shown_roles_only(void **state)
+{
+	struct hpki_card card;
+
+	(void)state;
+	expect_jma_app_extended(AID_AUTH_HEX, false);
+	attach(&card);
+	assert_int_equal(hpki_card_enumerate_roles(&card, HPKI_ROLE_BIT(HPKI_ROLE_AUTHENTICATION)), HPKI_CARD_OK);
+	script_done();
+	assert_int_equal(card.link.apdu_count, 13); /* half of the 26 for both */
+	assert_int_equal(card.app_count, 1);
+	assert_int_equal(card.apps[0].role, HPKI_ROLE_AUTHENTICATION);
+	hpki_card_detach(&card);
+
+	reset_script(NULL);
+	expect_jma_app_extended(AID_SIG_HEX, true);
+	attach(&card);
+	assert_int_equal(hpki_card_enumerate_roles(&card, HPKI_ROLE_BIT(HPKI_ROLE_SIGNATURE)), HPKI_CARD_OK);
+	script_done();
+	assert_int_equal(card.link.apdu_count, 13);
+	assert_int_equal(card.app_count, 1);
+	assert_int_equal(card.apps[0].role, HPKI_ROLE_SIGNATURE);
+	hpki_card_detach(&card);
+}
+
 /* jma-2019: short APDUs only, 80 2A 00 80 signature. */
 static void test_enumerate_short_only(void **state)
 {
@@ -1512,6 +1538,7 @@ int main(void)
 		cmocka_unit_test_setup(test_get_response_accumulates, reset_script),
 		cmocka_unit_test_setup(test_response_longer_than_requested, reset_script),
 		cmocka_unit_test_setup(test_empty_response, reset_script),
+		cmocka_unit_test_setup(test_enumerate_shown_roles_only, reset_script),
 		cmocka_unit_test_setup(test_pin_status, reset_script),
 		cmocka_unit_test_setup(test_verify_pin, reset_script),
 		cmocka_unit_test_setup(test_verify_never_repeated, reset_script),
