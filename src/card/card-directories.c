@@ -404,5 +404,8 @@ enum hpki_card_status hpki_card_read_app(struct hpki_card *card, struct hpki_app
 				: app->key.usage & HPKI_KEY_USAGE_SIGN ? HPKI_ROLE_AUTHENTICATION
 									 : HPKI_ROLE_UNKNOWN;
 	settle_modulus(app);
+	st = hpki_card_read_pin_counter(card, app);
+	if (st != HPKI_CARD_OK)
+		return st;
 	return hpki_card_probe_sign_method(card, app);
 }

@@ -62,6 +62,10 @@ bool hpki_card_aid_wanted(const struct hpki_card *card, const uint8_t *aid, size
 /* card-directories.c: everything about one application, which is selected on entry. */
 enum hpki_card_status hpki_card_read_app(struct hpki_card *card, struct hpki_app *app);
 
+/* card-pin.c: the PIN counter of the selected application into app->pin_*, by an
+ * empty VERIFY (no try used, G31 C.3.4); only I/O errors are returned. */
+enum hpki_card_status hpki_card_read_pin_counter(struct hpki_card *card, struct hpki_app *app);
+
 /* card-sign.c: learns the signing path without a PIN try (MSE needs no authentication). */
 enum hpki_card_status hpki_card_probe_sign_method(struct hpki_card *card, struct hpki_app *app);
 

@@ -67,6 +67,11 @@ struct hpki_app {
 	EVP_PKEY *public_key;      /* of the key's certificate, or NULL */
 	bool mse_form_known;        /* the MSE SET form the card accepted for this key */
 	int mse_form;
+	/* The PIN counter read inside the enumeration's transaction, while the application
+	 * was selected anyway (issue 11: no SELECT of its own for it). */
+	bool pin_status_read;
+	bool pin_locked;
+	int pin_tries_left;         /* -1: the card keeps it to itself */
 };
 
 struct hpki_card {

@@ -169,6 +169,17 @@ static void build_token_info(struct hpki_token *token)
 	info->firmwareVersion.major = 0;
 }
 
+/* The counter the enumeration read: no APDU of its own at the first C_GetTokenInfo. */
+static void seed_pin_counter(struct hpki_token *token, const struct hpki_app *app)
+{
+	if (!app->pin_status_read)
+		return;
+	token->pin_locked = app->pin_locked;
+	token->pin_tries = app->pin_locked ? 0 : app->pin_tries_left;
+	token->pin_checked_at = hpki_now();
+	token->pin_counter_current = true;
+}
+
 struct hpki_token *hpki_token_new(struct hpki_reader *reader, size_t app, uint64_t generation)
 {
 	struct hpki_token *token = calloc(1, sizeof *token);
@@ -180,6 +191,7 @@ struct hpki_token *hpki_token_new(struct hpki_reader *reader, size_t app, uint64
 	token->generation = generation;
 	token->pin_tries = -1;
 	token->pin_checked_at = -1e9;
+	seed_pin_counter(token, &reader->card.apps[app]);
 	token->always_authenticate = reader->card.apps[app].key.user_consent > 0;
 	token->caps.raw_rsa = reader->card.apps[app].sign_method != HPKI_SIGN_METHOD_LEGACY_DIGEST_INFO;
 	build_token_info(token);
@@ -237,8 +249,10 @@ static void note_card_reset(struct hpki_token *token)
 		return;
 	r->card.link.was_reset = false;
 	for (i = 0; i < 2; i++)
-		if (r->tokens[i] != NULL)
+		if (r->tokens[i] != NULL) {
 			hpki_token_forget_login(r->tokens[i]);
+			r->tokens[i]->pin_counter_current = false;
+		}
 }
 
 /* The other application's token on the same card, if any. */
@@ -286,6 +300,7 @@ static void read_pin_status(struct hpki_token *token, bool *verified)
 	status = hpki_card_pin_status(&token->reader->card, token->app, verified, &tries);
 	note_card_reset(token);
 	token->pin_checked_at = hpki_now();
+	token->pin_counter_current = status == HPKI_CARD_OK || status == HPKI_CARD_PIN_LOCKED;
 	if (status == HPKI_CARD_PIN_LOCKED) {
 		token->pin_locked = true;
 		token->pin_tries = 0;
@@ -332,7 +347,10 @@ CK_RV hpki_token_info(struct hpki_token *token, bool context_login_pending, CK_T
 {
 	bool verified;
 
-	if (pin_status_due(token) && pin_status_allowed(token, context_login_pending)) {
+	/* The counter changes by VERIFY only: ours update it, a reset marks it stale;
+	 * another program's wrong PIN is seen at the next event (issue 11). */
+	if (!token->pin_counter_current && pin_status_due(token) &&
+	    pin_status_allowed(token, context_login_pending)) {
 		read_pin_status(token, &verified);
 		if (!verified && !token->always_authenticate)
 			hpki_token_forget_login(token);
@@ -391,6 +409,8 @@ CK_RV hpki_token_login(struct hpki_token *token, CK_USER_TYPE user, const CK_UTF
 		token->pin_locked = true;
 	} else if (status == HPKI_CARD_OK)
 		token->pin_tries = HPKI_PIN_MAX_TRIES;
+	token->pin_counter_current = status == HPKI_CARD_OK || status == HPKI_CARD_PIN_INCORRECT ||
+				     status == HPKI_CARD_PIN_LOCKED;
 	rv = hpki_rv_from_card(status, user == CKU_CONTEXT_SPECIFIC ? "C_Login(CKU_CONTEXT_SPECIFIC)"
 								    : "C_Login(CKU_USER)");
 	if (rv == CKR_OK && user == CKU_USER) {

@@ -50,6 +50,9 @@ struct hpki_token {
 	int pin_tries;              /* last known; -1 unknown */
 	bool pin_locked;
 	double pin_checked_at;
+	/* The counter is current: read at enumeration or by our own VERIFY, and no reset
+	 * since. C_GetTokenInfo then sends nothing (issue 11: polling costs 0 APDUs). */
+	bool pin_counter_current;
 };
 
 struct hpki_reader {

@@ -446,6 +446,7 @@ static void expect_jma_app_extended(const char *aid_hex, bool signature)
 	expect_read_extended("00 00", cert_der, cert_len);
 	expect("00 A4 02 0C 02 00 17", "90 00");
 	expect_read_extended("00 00", cert_der, cert_len);
+	expect("00 20 00 88", "63 CF"); /* PIN counter, inside the enumeration */
 	expect("00 22 41 B6 04 84 02 00 0C", "90 00");
 	blob_free(&od);
 	blob_free(&prkd);
@@ -495,7 +496,7 @@ static void test_enumerate_jma_extended(void **state)
 	script_done();
 	assert_int_equal(script.begins, 1); /* one transaction */
 	print_message("jma, extended length: %lu APDUs for both applications\n", card.link.apdu_count);
-	assert_int_equal(card.link.apdu_count, 2 * 13);
+	assert_int_equal(card.link.apdu_count, 2 * 14);
 	assert_true(card.extended_length);
 	assert_int_equal(card.app_count, 2);
 	assert_int_equal(card.apps[0].role, HPKI_ROLE_SIGNATURE);
@@ -528,9 +529,11 @@ static void test_enumerate_shown_roles_only(void **state)
 	attach(&card);
 	assert_int_equal(hpki_card_enumerate_roles(&card, HPKI_ROLE_BIT(HPKI_ROLE_AUTHENTICATION)), HPKI_CARD_OK);
 	script_done();
-	assert_int_equal(card.link.apdu_count, 13); /* half of the 26 for both */
+	assert_int_equal(card.link.apdu_count, 14); /* half of the 28 for both */
 	assert_int_equal(card.app_count, 1);
 	assert_int_equal(card.apps[0].role, HPKI_ROLE_AUTHENTICATION);
+	assert_true(card.apps[0].pin_status_read); /* 63CF, read inside the enumeration */
+	assert_int_equal(card.apps[0].pin_tries_left, 15);
 	hpki_card_detach(&card);
 
 	reset_script(NULL);
@@ -538,7 +541,7 @@ static void test_enumerate_shown_roles_only(void **state)
 	attach(&card);
 	assert_int_equal(hpki_card_enumerate_roles(&card, HPKI_ROLE_BIT(HPKI_ROLE_SIGNATURE)), HPKI_CARD_OK);
 	script_done();
-	assert_int_equal(card.link.apdu_count, 13);
+	assert_int_equal(card.link.apdu_count, 14);
 	assert_int_equal(card.app_count, 1);
 	assert_int_equal(card.apps[0].role, HPKI_ROLE_SIGNATURE);
 	hpki_card_detach(&card);
@@ -566,6 +569,7 @@ static void test_enumerate_short_only(void **state)
 	expect_read_short("00 00", cert_der, cert_len);
 	expect("00 A4 02 0C 02 00 17", "90 00");
 	expect_read_short("00 00", cert_der, cert_len);
+	expect("00 20 00 88", "63 CF"); /* PIN counter, inside the enumeration */
 	expect("00 22 41 B6 04 84 02 00 0C", "6D 00");
 	expect(SELECT_AUTH, "6A 82");
 	attach(&card);
@@ -603,6 +607,7 @@ static void expect_jahis_app(const char *aid_hex, bool signature)
 	expect_read_extended("98 00", cert_der, cert_len);
 	expect_read_extended("99 00", cert_der, cert_len);
 	/* No keyReference: tag 81 with the key's SFI as 00 17 (G31 C.5). */
+	expect("00 20 00 96", "63 CF"); /* PIN counter, inside the enumeration */
 	expect("00 22 41 B6 04 81 02 00 17", "90 00");
 	blob_free(&od);
 	blob_free(&prkd);
@@ -622,7 +627,7 @@ static void test_enumerate_jahis_sfi(void **state)
 	assert_int_equal(hpki_card_enumerate(&card), HPKI_CARD_OK);
 	script_done();
 	print_message("jahis (SFI), extended length: %lu APDUs for both applications\n", card.link.apdu_count);
-	assert_int_equal(card.link.apdu_count, 2 * 8);
+	assert_int_equal(card.link.apdu_count, 2 * 9);
 	assert_int_equal(card.apps[0].pin.pwd_reference, 0x96);
 	assert_false(card.apps[0].key.has_key_reference);
 	assert_int_equal(card.apps[1].cert_count, 2);
@@ -704,6 +709,7 @@ static void test_fallback_to_jma_layout(void **state)
 	expect("00 A4 02 0C 02 00 04", "6A 82");
 	expect("00 A4 02 0C 02 00 16", "90 00");
 	expect_read_extended("00 00", cert_der, cert_len);
+	expect("00 20 00 88", "63 CF"); /* PIN counter, inside the enumeration */
 	expect("00 22 41 B6 04 84 02 00 0C", "90 00");
 	attach(&card);
 	assert_int_equal(hpki_card_enumerate(&card), HPKI_CARD_OK);
@@ -804,6 +810,7 @@ static void test_select_without_fci_fallback(void **state)
 	expect("00 A4 02 0C 02 00 04", "6A 82");
 	expect("00 A4 02 0C 02 00 16", "90 00");
 	expect_read_extended("00 00", cert_der, cert_len);
+	expect("00 20 00 88", "63 CF"); /* PIN counter, inside the enumeration */
 	expect("00 22 41 B6 04 84 02 00 0C", "90 00");
 	expect("00 A4 04 0C 10 " AID_AUTH_HEX, "6A 82");
 	attach(&card);
