@@ -319,7 +319,7 @@ static enum hpki_card_status read_certificates(struct hpki_card *card, struct hp
 
 /* RSA modulus size in bits from a certificate, 0 when it cannot be read. */
 /* The key's certificate: same iD (G31 B.4.6), else the first non-authority one. */
-static const struct hpki_cert *key_certificate(const struct hpki_app *app)
+const struct hpki_cert *hpki_card_key_certificate(const struct hpki_app *app)
 {
 	const struct hpki_cert *fallback = NULL;
 
@@ -338,7 +338,7 @@ static const struct hpki_cert *key_certificate(const struct hpki_app *app)
  * every signature with it, and it gives the key size when EF.PrKD does not. */
 static void load_public_key(struct hpki_app *app)
 {
-	const struct hpki_cert *cert = key_certificate(app);
+	const struct hpki_cert *cert = hpki_card_key_certificate(app);
 	const unsigned char *p;
 	X509 *x509;
 
@@ -354,7 +354,7 @@ static void load_public_key(struct hpki_app *app)
 }
 
 /* PrKD's modulusLength when plausible, otherwise the EE certificate's key size. */
-static void settle_modulus(struct hpki_app *app)
+void hpki_card_settle_modulus(struct hpki_app *app)
 {
 	unsigned bits;
 
@@ -403,7 +403,7 @@ enum hpki_card_status hpki_card_read_app(struct hpki_card *card, struct hpki_app
 		app->role = app->key.usage & HPKI_KEY_USAGE_NON_REPUDIATION ? HPKI_ROLE_SIGNATURE
 				: app->key.usage & HPKI_KEY_USAGE_SIGN ? HPKI_ROLE_AUTHENTICATION
 									 : HPKI_ROLE_UNKNOWN;
-	settle_modulus(app);
+	hpki_card_settle_modulus(app);
 	st = hpki_card_read_pin_counter(card, app);
 	if (st != HPKI_CARD_OK)
 		return st;

@@ -38,7 +38,7 @@ enum hpki_card_status hpki_card_exchange(struct hpki_card *card, const struct hp
 /* ------------------------------------------------------------------------ */
 /* Enumeration                                                               */
 
-static void free_apps(struct hpki_card *card)
+void hpki_card_free_apps(struct hpki_card *card)
 {
 	for (size_t a = 0; a < HPKI_CARD_MAX_APPS; a++) {
 		for (size_t c = 0; c < HPKI_APP_MAX_CERTS; c++)
@@ -118,7 +118,14 @@ static enum hpki_card_status enumerate_in_transaction(struct hpki_card *card)
 {
 	enum hpki_card_status st;
 
-	free_apps(card);
+	hpki_card_free_apps(card);
+	card->from_cache = false;
+	if (card->cache_dir != NULL) {
+		/* A cached card proves itself by its certificates (doc/card-cache.md). */
+		st = hpki_card_cache_confirm(card, &card->from_cache);
+		if (st != HPKI_CARD_OK || card->from_cache)
+			return st;
+	}
 	st = enumerate_known_aids(card);
 	if (st != HPKI_CARD_OK || card->app_count > 0)
 		return st;
@@ -198,7 +205,9 @@ enum hpki_card_status hpki_card_enumerate(struct hpki_card *card)
 	if (st == HPKI_CARD_OK && card->app_count == 0)
 		st = HPKI_CARD_NOT_HPKI;
 	if (st != HPKI_CARD_OK)
-		free_apps(card);
+		hpki_card_free_apps(card);
+	else if (!card->from_cache)
+		hpki_card_cache_store(card);
 	hpki_info("enumeration of '%s': %s, %zu application(s), %lu APDUs", card->link.reader, hpki_card_status_text(st),
 		  card->app_count, card->link.apdu_count - before);
 	return st;
@@ -240,7 +249,7 @@ void hpki_card_detach(struct hpki_card *card)
 	if (card->link.ops != NULL && card->link.conn != NULL)
 		card->link.ops->disconnect(card->link.conn);
 	card->link.conn = NULL;
-	free_apps(card);
+	hpki_card_free_apps(card);
 }
 bool hpki_card_app_index_valid(const struct hpki_card *card, size_t app)
 {

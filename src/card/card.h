@@ -99,6 +99,9 @@ struct hpki_card {
 	/* Roles the caller shows (HPKI_ROLE_BIT; 0 = all): an application whose AID names
 	 * another role is neither selected nor read (issue 11: read only what is shown). */
 	unsigned roles_wanted;
+	/* The per-user card cache (card-cache.h), NULL when off; set by the caller. */
+	const char *cache_dir;
+	bool from_cache;           /* this enumeration was proven against the cache */
 };
 
 #define HPKI_ROLE_BIT(role) (1u << (unsigned)(role))

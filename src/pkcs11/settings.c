@@ -9,6 +9,7 @@
 #include "settings.h"
 
 #include <errno.h> /* program_invocation_short_name */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -57,6 +58,32 @@ static void read_shown_tokens(struct hpki_config *config)
 		hpki_error("HPKI_PKCS11_TOKENS='%s' ignored: use all, auth or sign", tokens);
 }
 
+static char cache_path[4096];
+
+/* Only an absolute directory: a relative one would follow the process's cwd. */
+static const char *cache_directory(void)
+{
+	const char *mode = getenv("HPKI_PKCS11_CACHE");
+	const char *dir = getenv("HPKI_PKCS11_CACHE_DIR");
+	const char *base = getenv("XDG_CACHE_HOME");
+	const char *home = getenv("HOME");
+	int n;
+
+	if (mode != NULL && strcmp(mode, "off") == 0)
+		return NULL;
+	if (mode != NULL && *mode != '\0' && strcmp(mode, "on") != 0)
+		hpki_error("HPKI_PKCS11_CACHE='%s' ignored: use off or on", mode);
+	if (dir != NULL && dir[0] == '/')
+		n = snprintf(cache_path, sizeof cache_path, "%s", dir);
+	else if (base != NULL && base[0] == '/')
+		n = snprintf(cache_path, sizeof cache_path, "%s/hpki-pkcs11", base);
+	else if (home != NULL && home[0] == '/')
+		n = snprintf(cache_path, sizeof cache_path, "%s/.cache/hpki-pkcs11", home);
+	else
+		return NULL;
+	return n > 0 && (size_t)n < sizeof cache_path ? cache_path : NULL;
+}
+
 static void read_config(struct hpki_config *config)
 {
 	const char *interval = getenv("HPKI_PKCS11_REFRESH_INTERVAL");
@@ -70,6 +97,7 @@ static void read_config(struct hpki_config *config)
 			config->refresh_interval = value;
 	}
 	read_shown_tokens(config);
+	config->cache_dir = cache_directory();
 	if (!config->show_signature)
 		hpki_info("showing the authentication token only (%s)",
 			  running_in_browser() ? "browser" : "HPKI_PKCS11_TOKENS");

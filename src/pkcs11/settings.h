@@ -26,9 +26,13 @@ struct hpki_config {
 	 * shows browsers one slot per card for the same reason, consumer-expectations §3.8). */
 	bool show_authentication;
 	bool show_signature;
+	/* The per-user card cache (doc/card-cache.md): HPKI_PKCS11_CACHE=off|on (on by
+	 * default), HPKI_PKCS11_CACHE_DIR, else $XDG_CACHE_HOME/hpki-pkcs11, else
+	 * ~/.cache/hpki-pkcs11. NULL when off or no directory can be named. */
+	const char *cache_dir;
 };
 
-/* Reads the environment (HPKI_PKCS11_REFRESH_INTERVAL, HPKI_PKCS11_TOKENS). */
+/* Reads the environment (HPKI_PKCS11_REFRESH_INTERVAL, HPKI_PKCS11_TOKENS, HPKI_PKCS11_CACHE*). */
 void hpki_settings_load(void);
 const struct hpki_config *hpki_settings(void);
 

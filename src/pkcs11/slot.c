@@ -429,6 +429,7 @@ static void read_card(struct hpki_reader *r)
 		return;
 	status = hpki_card_attach(&r->card, transport, io_context, r->name);
 	r->card.link.cancel = card_io_cancel;
+	r->card.cache_dir = hpki_settings()->cache_dir;
 	if (status == HPKI_CARD_OK)
 		status = hpki_card_enumerate_roles(&r->card, wanted_roles());
 	r->read_status = status;

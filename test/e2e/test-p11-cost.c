@@ -15,6 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -139,6 +144,291 @@ static void test_polling_costs_nothing(void **state)
 	unsetenv("HPKI_PKCS11_REFRESH_INTERVAL");
 }
 
+/* ------------------------------------------------------------------------ */
+/* The card cache (doc/card-cache.md)                                        */
+
+static char cache_dir[256];
+
+static void fresh_cache(void)
+{
+	char cmd[300];
+
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", cache_dir);
+	assert_int_equal(system(cmd), 0);
+	setenv("HPKI_PKCS11_CACHE_DIR", cache_dir, 1);
+	unsetenv("HPKI_PKCS11_CACHE");
+}
+
+static bool same_file(const unsigned char *value, CK_ULONG len, const char *holder, const char *name)
+{
+	char path[512];
+	size_t flen;
+	unsigned char *data;
+	bool same;
+
+	test_pki_path(path, sizeof path, holder, name);
+	data = read_file(path, &flen);
+	assert_non_null(data);
+	same = flen == len && memcmp(data, value, len) == 0;
+	free(data);
+	return same;
+}
+
+/* Every certificate shown is the holder's or one of the test CAs; both of the
+ * holder's end-entity certificates are shown. Returns the APDUs it cost. */
+static long list_and_check_holder(const char *holder)
+{
+	CK_SLOT_ID slots[16];
+	CK_OBJECT_CLASS klass = CKO_CERTIFICATE;
+	CK_ATTRIBUTE find = { CKA_CLASS, &klass, sizeof klass };
+	CK_ULONG n, i, count, len;
+	CK_SESSION_HANDLE session;
+	CK_OBJECT_HANDLE objects[16];
+	long before = vcard_stat("apdus");
+	int sig = 0, auth = 0;
+
+	p11_init();
+	n = p11_token_slots(slots, 16);
+	assert_int_equal(n, 2);
+	for (i = 0; i < n; i++) {
+		CK_TOKEN_INFO info;
+
+		assert_int_equal(p11->C_GetTokenInfo(slots[i], &info), CKR_OK);
+		assert_int_equal(p11->C_OpenSession(slots[i], CKF_SERIAL_SESSION, NULL, NULL, &session), CKR_OK);
+		assert_int_equal(p11->C_FindObjectsInit(session, &find, 1), CKR_OK);
+		assert_int_equal(p11->C_FindObjects(session, objects, 16, &count), CKR_OK);
+		assert_int_equal(p11->C_FindObjectsFinal(session), CKR_OK);
+		assert_true(count >= 2);
+		for (CK_ULONG o = 0; o < count; o++) {
+			unsigned char *value = p11_attr(session, objects[o], CKA_VALUE, &len);
+			bool holders = same_file(value, len, holder, "sig.crt.der") ||
+				       same_file(value, len, holder, "auth.crt.der");
+
+			sig += same_file(value, len, holder, "sig.crt.der");
+			auth += same_file(value, len, holder, "auth.crt.der");
+			if (!holders && !same_file(value, len, "ca", "root.der") &&
+			    !same_file(value, len, "ca", "sign-ca.der") && !same_file(value, len, "ca", "auth-ca.der"))
+				fail_msg("a certificate not on the card of '%s' is shown", holder);
+			free(value);
+		}
+		assert_int_equal(p11->C_CloseSession(session), CKR_OK);
+	}
+	assert_int_equal(sig, 1);
+	assert_int_equal(auth, 1);
+	p11_finalize();
+	return vcard_stat("apdus") - before;
+}
+
+static void swap_to(const char *holder)
+{
+	CK_SLOT_ID slots[16];
+	CK_ULONG n = 16;
+
+	setenv("HPKI_PKCS11_CACHE", "off", 1); /* the cache sees the new card first in the test */
+	p11_init();
+	assert_int_equal(p11->C_GetSlotList(CK_FALSE, slots, &n), CKR_OK);
+	p11_drain_events();
+	assert_int_equal(vcard_ctl(NULL, 0, "swap %s", holder), 0);
+	p11_wait_event(slots[0]);
+	p11_wait_token(slots[0], true);
+	p11_finalize();
+	unsetenv("HPKI_PKCS11_CACHE");
+}
+
+/* First process reads the card and fills the cache; the next ones confirm it. */
+static void test_cache_hit_and_miss(void **state)
+{
+	long cold, warm;
+
+	(void)state;
+	fresh_cache();
+	swap_to("doctor");
+	cold = list_and_check_holder("doctor");
+	warm = list_and_check_holder("doctor");
+	print_message("doctor: first process %ld APDUs, second %ld\n", cold, warm);
+	assert_int_equal(cold, expected("HPKI_COST_LIST"));
+	assert_int_equal(warm, expected("HPKI_COST_WARM"));
+	assert_int_equal(list_and_check_holder("doctor"), warm);
+}
+
+/* Another holder's card, a renewed certificate on the same holder's card, and back:
+ * the card's own certificates every time. */
+static void test_cache_swapped_and_renewed(void **state)
+{
+	static const char *const holders[] = { "pharmacist", "renewed", "doctor", "pharmacist" };
+
+	(void)state;
+	fresh_cache();
+	swap_to("doctor");
+	list_and_check_holder("doctor");
+	for (size_t h = 0; h < sizeof holders / sizeof holders[0]; h++) {
+		long first, second;
+
+		swap_to(holders[h]);
+		first = list_and_check_holder(holders[h]);
+		second = list_and_check_holder(holders[h]);
+		print_message("%s after another card: %ld APDUs, then %ld\n", holders[h], first, second);
+		assert_int_equal(second, expected("HPKI_COST_WARM"));
+		/* The previous card's entry is tried first and unmasked by one certificate
+		 * read (HPKI_COST_MISS); a card seen before is then found by that
+		 * certificate, one not seen yet is read in full. */
+		assert_int_equal(first, (h < 2 ? expected("HPKI_COST_LIST") : expected("HPKI_COST_WARM")) +
+					       expected("HPKI_COST_MISS"));
+	}
+}
+
+/* Calls fn(path) on every file of the cache directory. */
+static void each_cache_file(void (*fn)(const char *path))
+{
+	DIR *d = opendir(cache_dir);
+	struct dirent *e;
+	int files = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL) {
+		char path[600];
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "%s/%s", cache_dir, e->d_name);
+		fn(path);
+		files++;
+	}
+	closedir(d);
+	assert_true(files >= 2); /* an entry and its hint */
+}
+
+static void flip_middle(const char *path)
+{
+	FILE *f = fopen(path, "r+b");
+	long size;
+	int c;
+
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	fseek(f, size / 2, SEEK_SET);
+	c = fgetc(f);
+	fseek(f, size / 2, SEEK_SET);
+	fputc(c ^ 0x55, f);
+	fclose(f);
+}
+
+static void truncate_half(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(truncate(path, st.st_size / 2), 0);
+}
+
+static char planted[600]; /* a valid entry of the pharmacist's card, outside the cache */
+
+/* Replaced by that entry (the hint is left: it names the doctor's entry). */
+static void replace_by_other(const char *path)
+{
+	char cmd[1300];
+
+	if (strstr(path, ".hint") != NULL)
+		return;
+	snprintf(cmd, sizeof cmd, "cp '%s' '%s'", planted, path);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void keep_entry(const char *path)
+{
+	char cmd[1300];
+
+	if (strstr(path, ".hint") != NULL)
+		return;
+	snprintf(cmd, sizeof cmd, "cp '%s' '%s'", path, planted);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void test_cache_files_damaged_or_replaced(void **state)
+{
+	void (*damage[])(const char *) = { flip_middle, truncate_half, replace_by_other };
+
+	(void)state;
+	snprintf(planted, sizeof planted, "%s.pharmacist", cache_dir);
+	fresh_cache();
+	swap_to("pharmacist");
+	list_and_check_holder("pharmacist");
+	each_cache_file(keep_entry);
+	swap_to("doctor");
+	for (size_t k = 0; k < sizeof damage / sizeof damage[0]; k++) {
+		long cost;
+
+		fresh_cache();
+		list_and_check_holder("doctor");
+		each_cache_file(damage[k]);
+		/* Noticed: the card is read in full and shown as it is. A valid entry of
+		 * another card costs the confirmation reads that unmask it. */
+		cost = list_and_check_holder("doctor");
+		print_message("damage %zu: %ld APDUs\n", k, cost);
+		assert_int_equal(cost, expected("HPKI_COST_LIST") + (k == 2 ? expected("HPKI_COST_MISS") : 0));
+		assert_int_equal(list_and_check_holder("doctor"), expected("HPKI_COST_WARM"));
+	}
+	unlink(planted);
+}
+
+/* A directory open to others is not used; one that cannot be made is no error. */
+static void test_cache_directory_unusable(void **state)
+{
+	(void)state;
+	fresh_cache();
+	assert_int_equal(mkdir(cache_dir, 0777), 0);
+	assert_int_equal(chmod(cache_dir, 0777), 0);
+	assert_int_equal(list_and_check_holder("doctor"), expected("HPKI_COST_LIST"));
+	assert_int_equal(list_and_check_holder("doctor"), expected("HPKI_COST_LIST"));
+	assert_int_equal(rmdir(cache_dir), 0);
+	/* A file where the directory should be. */
+	{
+		FILE *f = fopen(cache_dir, "w");
+
+		assert_non_null(f);
+		fclose(f);
+	}
+	assert_int_equal(list_and_check_holder("doctor"), expected("HPKI_COST_LIST"));
+	assert_int_equal(list_and_check_holder("doctor"), expected("HPKI_COST_LIST"));
+	unlink(cache_dir);
+}
+
+/* A full disk (RLIMIT_FSIZE: writes fail with EFBIG), then processes filling the
+ * cache at once: never a half-written entry used. */
+static void test_cache_full_disk_and_concurrent_writers(void **state)
+{
+	struct rlimit tiny = { 100, 100 };
+	pid_t pids[4];
+	int status;
+
+	(void)state;
+	fresh_cache();
+	pids[0] = fork();
+	assert_true(pids[0] >= 0);
+	if (pids[0] == 0) {
+		signal(SIGXFSZ, SIG_IGN);
+		setrlimit(RLIMIT_FSIZE, &tiny);
+		_exit(list_and_check_holder("doctor") == expected("HPKI_COST_LIST") ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pids[0], &status, 0), pids[0]);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* Nothing usable was left: the next process reads the card in full. */
+	assert_int_equal(list_and_check_holder("doctor"), expected("HPKI_COST_LIST"));
+	fresh_cache();
+	for (int i = 0; i < 4; i++) {
+		pids[i] = fork();
+		assert_true(pids[i] >= 0);
+		if (pids[i] == 0)
+			_exit(list_and_check_holder("doctor") > 0 ? 0 : 1);
+	}
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	assert_int_equal(list_and_check_holder("doctor"), expected("HPKI_COST_WARM"));
+}
+
 /* A failed assertion leaves the module initialised and the environment set. */
 static int teardown(void **state)
 {
@@ -146,6 +436,7 @@ static int teardown(void **state)
 	p11->C_Finalize(NULL);
 	unsetenv("HPKI_PKCS11_TOKENS");
 	unsetenv("HPKI_PKCS11_REFRESH_INTERVAL");
+	setenv("HPKI_PKCS11_CACHE", "off", 1);
 	return 0;
 }
 
@@ -155,8 +446,16 @@ int main(void)
 		cmocka_unit_test_teardown(test_cold_listing_costs_exactly, teardown),
 		cmocka_unit_test_teardown(test_hidden_token_is_not_read, teardown),
 		cmocka_unit_test_teardown(test_polling_costs_nothing, teardown),
+		cmocka_unit_test_teardown(test_cache_hit_and_miss, teardown),
+		cmocka_unit_test_teardown(test_cache_swapped_and_renewed, teardown),
+		cmocka_unit_test_teardown(test_cache_files_damaged_or_replaced, teardown),
+		cmocka_unit_test_teardown(test_cache_directory_unusable, teardown),
+		cmocka_unit_test_teardown(test_cache_full_disk_and_concurrent_writers, teardown),
 	};
 
+	/* The counting tests above read a cold card: no cache there. */
+	snprintf(cache_dir, sizeof cache_dir, "/tmp/hpki-cost-cache.%ld", (long)getpid());
+	setenv("HPKI_PKCS11_CACHE", "off", 1);
 	p11_load();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
