@@ -185,6 +185,15 @@ enum hpki_card_status hpki_card_run_in_transaction(struct hpki_card *card, hpki_
 	return run_with_budget(card, op, arg, repeatable, &hpki_card_budget_operation);
 }
 
+enum hpki_card_status hpki_card_probe_reset(struct hpki_card *card)
+{
+	enum hpki_card_status st = hpki_apdu_begin(&card->link);
+
+	if (st == HPKI_CARD_OK)
+		hpki_apdu_end(&card->link);
+	return st;
+}
+
 static enum hpki_card_status enumerate_op(struct hpki_card *card, void *arg)
 {
 	(void)arg;

@@ -136,6 +136,10 @@ enum hpki_card_status hpki_card_pin_status(struct hpki_card *card, size_t app, b
 enum hpki_card_status hpki_card_verify_pin(struct hpki_card *card, size_t app, const uint8_t *pin,
 					   size_t pin_len, int *tries_left);
 
+/* Begins and ends a transaction, no APDU: learns whether another process reset the
+ * card (then link.was_reset is set). */
+enum hpki_card_status hpki_card_probe_reset(struct hpki_card *card);
+
 /* Signs with the application's key. *sig_len in: capacity, out: length. */
 enum hpki_card_status hpki_card_sign(struct hpki_card *card, size_t app, enum hpki_sign_input kind,
 				     const uint8_t *input, size_t input_len, uint8_t *sig, size_t *sig_len);

@@ -338,6 +338,16 @@ void hpki_token_check_login(struct hpki_token *token, bool context_login_pending
 		return;
 	if (!pin_status_due(token) || !pin_status_allowed(token, context_login_pending))
 		return;
+	/* Polling C_GetSessionInfo sends no APDU (issue 11): a transaction begun and ended
+	 * tells a reset by another process; an empty VERIFY could not tell a login on cards
+	 * that answer 63Cx even when verified (jma-strict, card-fidelity.md). A login lost
+	 * to another program's SELECT shows at the next signature (CKR_USER_NOT_LOGGED_IN). */
+	if (token->pin_counter_current) {
+		token->pin_checked_at = hpki_now();
+		(void)hpki_card_probe_reset(&token->reader->card);
+		note_card_reset(token);
+		return;
+	}
 	read_pin_status(token, &verified);
 	if (!verified)
 		hpki_token_forget_login(token);
