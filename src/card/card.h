@@ -94,6 +94,11 @@ struct hpki_card {
 	unsigned long selected_transaction;
 	unsigned long selected_reset_count;
 	unsigned long transaction_count; /* PC/SC transactions begun since attach */
+	/* The application (index + 1, 0 = none) whose key this process last set with MSE
+	 * SET, with no SELECT since, and the reset count then: a PSO on it needs no MSE
+	 * again, checked like a trusted selection (the signature is verified). */
+	size_t mse_set_for;
+	unsigned long mse_reset_count;
 	struct hpki_app apps[HPKI_CARD_MAX_APPS];
 	size_t app_count;
 	/* Roles the caller shows (HPKI_ROLE_BIT; 0 = all): an application whose AID names

@@ -5,8 +5,10 @@
  * (HPKI_PKCS11_TOKENS=auth: the hidden application is not read), and polling
  * C_GetSlotInfo/C_GetTokenInfo/C_GetSessionInfo (free).
  *
- * The exact counts of the profile come from the .e2e script:
- * HPKI_COST_LIST (both tokens) and HPKI_COST_LIST_AUTH (authentication only).
+ * The exact counts of the profile come from the .e2e script: HPKI_COST_LIST (both
+ * tokens, no cache), HPKI_COST_LIST_AUTH (authentication only), HPKI_COST_WARM (a
+ * later process, cache confirmed), HPKI_COST_MISS (what unmasking another card's
+ * entry costs), HPKI_COST_AUTH_SIGNATURE (per signature, authentication key).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -459,6 +461,53 @@ static void test_cache_full_disk_and_concurrent_writers(void **state)
 	assert_int_equal(list_and_check_holder("doctor"), expected("HPKI_COST_WARM"));
 }
 
+/* The authentication key in a logged-in session: one APDU (PSO) per signature when
+ * nothing else touched the card; after another program selected the signature
+ * application, the module's checks catch it: never a wrong signature. */
+static void test_auth_signature_is_one_apdu(void **state)
+{
+	CK_MECHANISM mech = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+	CK_SLOT_ID slot;
+	CK_SESSION_HANDLE session;
+	CK_OBJECT_CLASS klass = CKO_PRIVATE_KEY;
+	CK_ATTRIBUTE find = { CKA_CLASS, &klass, sizeof klass };
+	CK_OBJECT_HANDLE key;
+	CK_ULONG count, sig_len;
+	CK_BYTE sig[512];
+	CK_RV rv;
+	char cmd[1024];
+	const char *module = getenv("HPKI_MODULE") != NULL ? getenv("HPKI_MODULE") : ".libs/hpki-pkcs11.so";
+	long before = 0;
+
+	(void)state;
+	p11_init();
+	assert_true(p11_find_token("HPKI Auth", &slot));
+	assert_int_equal(p11->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &session), CKR_OK);
+	assert_int_equal(p11->C_Login(session, CKU_USER, (CK_UTF8CHAR_PTR) "1234", 4), CKR_OK);
+	assert_int_equal(p11->C_FindObjectsInit(session, &find, 1), CKR_OK);
+	assert_int_equal(p11->C_FindObjects(session, &key, 1, &count), CKR_OK);
+	assert_int_equal(p11->C_FindObjectsFinal(session), CKR_OK);
+	assert_int_equal(count, 1);
+	for (int i = 0; i < 6; i++) {
+		if (i == 1)
+			before = vcard_stat("apdus");
+		sig_len = sizeof sig;
+		assert_int_equal(p11->C_SignInit(session, &mech, key), CKR_OK);
+		assert_int_equal(p11->C_Sign(session, (CK_BYTE_PTR) "cost", 4, sig, &sig_len), CKR_OK);
+	}
+	assert_int_equal(vcard_stat("apdus") - before, 5 * expected("HPKI_COST_AUTH_SIGNATURE")); /* PSO only */
+	/* Another program reads the signature application. */
+	snprintf(cmd, sizeof cmd, "HPKI_PKCS11_TOKENS=sign pkcs11-tool --module '%s' -O >/dev/null 2>&1", module);
+	assert_int_equal(system(cmd), 0);
+	sig_len = sizeof sig;
+	assert_int_equal(p11->C_SignInit(session, &mech, key), CKR_OK);
+	rv = p11->C_Sign(session, (CK_BYTE_PTR) "cost", 4, sig, &sig_len);
+	/* Its SELECT ended our login on this one-channel card: said so, nothing signed
+	 * with the other key (the module verifies every signature with the certificate). */
+	assert_int_equal(rv, CKR_USER_NOT_LOGGED_IN);
+	p11_finalize();
+}
+
 /* A failed assertion leaves the module initialised and the environment set. */
 static int teardown(void **state)
 {
@@ -476,6 +525,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_cold_listing_costs_exactly, teardown),
 		cmocka_unit_test_teardown(test_hidden_token_is_not_read, teardown),
 		cmocka_unit_test_teardown(test_polling_costs_nothing, teardown),
+		cmocka_unit_test_teardown(test_auth_signature_is_one_apdu, teardown),
 		cmocka_unit_test_teardown(test_cache_hit_and_miss, teardown),
 		cmocka_unit_test_teardown(test_cache_swapped_and_renewed, teardown),
 		cmocka_unit_test_teardown(test_cache_files_damaged_or_replaced, teardown),
