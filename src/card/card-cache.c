@@ -182,13 +182,16 @@ struct loaded {
 	struct hpki_app apps[HPKI_CARD_MAX_APPS];
 	size_t app_count;
 	size_t cd_count[HPKI_CARD_MAX_APPS];
+	bool parse; /* parse the certificates (not for the round-trip check of a store) */
 };
 
 static void loaded_free(struct loaded *l)
 {
 	for (size_t a = 0; a < HPKI_CARD_MAX_APPS; a++)
-		for (size_t c = 0; c < HPKI_APP_MAX_CERTS; c++)
+		for (size_t c = 0; c < HPKI_APP_MAX_CERTS; c++) {
 			free(l->apps[a].certs[c].der);
+			X509_free(l->apps[a].certs[c].x509);
+		}
 	memset(l, 0, sizeof *l);
 }
 
@@ -252,19 +255,23 @@ static bool decode_record(struct loaded *l, unsigned tag, const uint8_t *v, size
 		if (app->certs[app->cert_count].der == NULL)
 			return false;
 		memcpy(app->certs[app->cert_count].der, v, n);
-		app->certs[app->cert_count++].der_len = n;
+		app->certs[app->cert_count].der_len = n;
+		if (l->parse)
+			hpki_card_parse_cert(&app->certs[app->cert_count]);
+		app->cert_count++;
 		return true;
 	default:
 		return false;
 	}
 }
 
-static bool decode(const uint8_t *data, size_t len, struct loaded *l)
+static bool decode(const uint8_t *data, size_t len, struct loaded *l, bool parse)
 {
 	uint8_t d[DIGEST_LEN];
 	size_t pos = MAGIC_LEN, end;
 
 	memset(l, 0, sizeof *l);
+	l->parse = parse;
 	if (len < MAGIC_LEN + DIGEST_LEN || memcmp(data, MAGIC, MAGIC_LEN) != 0)
 		return false;
 	end = len - DIGEST_LEN;
@@ -296,7 +303,7 @@ static bool load(const struct hpki_card *card, const char *name, struct loaded *
 
 	if (!hpki_cache_file_read(card->cache_dir, name, &data, &len))
 		return false;
-	ok = decode(data, len, l);
+	ok = decode(data, len, l, true);
 	free(data);
 	if (!ok) {
 		hpki_info("cache entry %.16s…: damaged or unknown; the card is read", name);
@@ -338,13 +345,6 @@ static enum hpki_card_status read_card_ee(struct hpki_card *card, size_t index, 
 	return st;
 }
 
-static X509 *parse(const struct hpki_cert *cert)
-{
-	const unsigned char *p = cert->der;
-
-	return d2i_X509(NULL, &p, (long)cert->der_len);
-}
-
 /*
  * Every cached certificate other than the end-entity one (which the card just
  * showed) must be a CA certificate that signs one already proven: a cache edited to
@@ -352,12 +352,12 @@ static X509 *parse(const struct hpki_cert *cert)
  */
 static bool chain_proven(const struct hpki_app *app, const struct hpki_cert *ee)
 {
-	X509 *x[HPKI_APP_MAX_CERTS] = { 0 };
+	X509 *x[HPKI_APP_MAX_CERTS] = { NULL };
 	bool proven[HPKI_APP_MAX_CERTS] = { false }, progress = true, all = true;
 	size_t n = app->cert_count;
 
 	for (size_t i = 0; i < n; i++) {
-		x[i] = parse(&app->certs[i]);
+		x[i] = app->certs[i].x509;
 		all = all && x[i] != NULL;
 		proven[i] = &app->certs[i] == ee;
 	}
@@ -373,10 +373,8 @@ static bool chain_proven(const struct hpki_app *app, const struct hpki_cert *ee)
 				proven[i] = progress = true;
 			}
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		all = all && proven[i];
-		X509_free(x[i]);
-	}
 	return all;
 }
 
@@ -536,7 +534,7 @@ void hpki_card_cache_store(const struct hpki_card *card)
 	if (card->cache_dir == NULL || card->app_count == 0 ||
 	    (ee = hpki_card_key_certificate(&card->apps[0])) == NULL)
 		return;
-	if (!encode(card, &b) || !decode(b.data, b.len, &l)) {
+	if (!encode(card, &b) || !decode(b.data, b.len, &l, false)) {
 		free(b.data);
 		return;
 	}

@@ -83,17 +83,13 @@ static void holder_name(const struct hpki_app *app, char *out, size_t size)
 
 	snprintf(out, size, "%s", "unknown holder");
 	for (i = 0; i < app->cert_count; i++) {
-		const unsigned char *p = app->certs[i].der;
-		X509 *x = d2i_X509(NULL, &p, (long)app->certs[i].der_len);
+		X509 *x = app->certs[i].x509;
 
 		if (x == NULL)
 			continue;
 		if (!app->certs[i].info.authority &&
-		    X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, out, (int)size) > 0) {
-			X509_free(x);
+		    X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, out, (int)size) > 0)
 			return;
-		}
-		X509_free(x);
 	}
 }
 
