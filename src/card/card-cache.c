@@ -378,9 +378,14 @@ static bool chain_proven(const struct hpki_app *app, const struct hpki_cert *ee)
 	return all;
 }
 
+#define ALL_KNOWN_ROLES (HPKI_ROLE_BIT(HPKI_ROLE_SIGNATURE) | HPKI_ROLE_BIT(HPKI_ROLE_AUTHENTICATION))
+
+/* Whether an entry read for `read` serves a process that shows `wanted`. */
 static bool roles_cover(unsigned read, unsigned wanted)
 {
-	return read == HPKI_ROLES_ALL || (wanted != HPKI_ROLES_ALL && (wanted & ~read) == 0);
+	if (wanted == HPKI_ROLES_ALL)
+		wanted = ALL_KNOWN_ROLES;
+	return read == HPKI_ROLES_ALL || (wanted & ~read) == 0;
 }
 
 /* Moves the wanted applications of the entry into the card. */
@@ -523,6 +528,16 @@ static bool round_trip_faithful(const struct hpki_app *a, const struct hpki_app 
 	return same;
 }
 
+static bool hint_exists(const struct hpki_card *card, const char *hint)
+{
+	uint8_t *data;
+	size_t len;
+	bool found = hpki_cache_file_read(card->cache_dir, hint, &data, &len);
+
+	free(data);
+	return found;
+}
+
 void hpki_card_cache_store(const struct hpki_card *card)
 {
 	struct buf b = { 0 };
@@ -545,7 +560,10 @@ void hpki_card_cache_store(const struct hpki_card *card)
 	if (faithful) {
 		entry_name(card, ee->der, ee->der_len, name);
 		hint_name(card, hint);
-		if (hpki_cache_file_write(card->cache_dir, name, b.data, b.len))
+		/* An entry of some applications only (a browser's) names itself in the hint
+		 * only when there is none: a whole card's entry serves every process. */
+		if (hpki_cache_file_write(card->cache_dir, name, b.data, b.len) &&
+		    (roles_cover(card->roles_wanted, ALL_KNOWN_ROLES) || !hint_exists(card, hint)))
 			(void)hpki_cache_file_write(card->cache_dir, hint, (const uint8_t *)name, strlen(name));
 	} else
 		hpki_info("cache: this card's directories do not survive the codec; not cached");

@@ -283,6 +283,36 @@ static void test_cache_hit_and_miss(void **state)
 	assert_int_equal(list_and_check_holder("doctor"), warm);
 }
 
+static long list_auth_only(void)
+{
+	CK_ULONG objects;
+	long before = vcard_stat("apdus");
+
+	setenv("HPKI_PKCS11_TOKENS", "auth", 1);
+	p11_init();
+	assert_int_equal(list_everything(&objects), 1);
+	p11_finalize();
+	unsetenv("HPKI_PKCS11_TOKENS");
+	return vcard_stat("apdus") - before;
+}
+
+/* A browser (authentication token only) and a tool (both) take turns: the whole
+ * card's entry serves both; the browser's narrower entry never displaces it. */
+static void test_cache_browser_and_tool(void **state)
+{
+	(void)state;
+	fresh_cache();
+	swap_to("doctor");
+	assert_int_equal(list_auth_only(), expected("HPKI_COST_LIST_AUTH"));
+	assert_int_equal(list_auth_only(), expected("HPKI_COST_WARM_AUTH"));
+	/* The tool's first process: the browser's entry does not cover the signature
+	 * application, so it is not even tried; the card is read in full. */
+	assert_int_equal(list_and_check_holder("doctor"), expected("HPKI_COST_LIST"));
+	assert_int_equal(list_auth_only(), expected("HPKI_COST_WARM_AUTH"));
+	assert_int_equal(list_and_check_holder("doctor"), expected("HPKI_COST_WARM"));
+	assert_int_equal(list_auth_only(), expected("HPKI_COST_WARM_AUTH"));
+}
+
 /* Another holder's card, a renewed certificate on the same holder's card, and back:
  * the card's own certificates every time. */
 static void test_cache_swapped_and_renewed(void **state)
@@ -528,6 +558,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_auth_signature_is_one_apdu, teardown),
 		cmocka_unit_test_teardown(test_cache_hit_and_miss, teardown),
 		cmocka_unit_test_teardown(test_cache_swapped_and_renewed, teardown),
+		cmocka_unit_test_teardown(test_cache_browser_and_tool, teardown),
 		cmocka_unit_test_teardown(test_cache_files_damaged_or_replaced, teardown),
 		cmocka_unit_test_teardown(test_cache_directory_unusable, teardown),
 		cmocka_unit_test_teardown(test_cache_full_disk_and_concurrent_writers, teardown),
