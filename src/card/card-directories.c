@@ -62,15 +62,28 @@ static void fallback_cert(struct hpki_cd_cert *cert)
 	hpki_cio_path_set_fid(&cert->path, HPKI_JMA_FID_EE_CERT);
 }
 
-static enum hpki_app_role role_from_aid(const struct hpki_app *app)
+enum hpki_app_role hpki_card_role_from_aid(const uint8_t *aid, size_t aid_len)
 {
-	if (app->aid_len >= 2 && app->aid[app->aid_len - 2] == 0x00) {
-		if (app->aid[app->aid_len - 1] == 0x01)
+	if (aid_len >= 2 && aid[aid_len - 2] == 0x00) {
+		if (aid[aid_len - 1] == 0x01)
 			return HPKI_ROLE_SIGNATURE;
-		if (app->aid[app->aid_len - 1] == 0x02)
+		if (aid[aid_len - 1] == 0x02)
 			return HPKI_ROLE_AUTHENTICATION;
 	}
 	return HPKI_ROLE_UNKNOWN;
+}
+
+bool hpki_card_aid_wanted(const struct hpki_card *card, const uint8_t *aid, size_t aid_len)
+{
+	enum hpki_app_role role = hpki_card_role_from_aid(aid, aid_len);
+
+	return card->roles_wanted == HPKI_ROLES_ALL || role == HPKI_ROLE_UNKNOWN ||
+	       (card->roles_wanted & HPKI_ROLE_BIT(role)) != 0;
+}
+
+static enum hpki_app_role role_from_aid(const struct hpki_app *app)
+{
+	return hpki_card_role_from_aid(app->aid, app->aid_len);
 }
 
 static enum hpki_card_status cio_result(int rc, const char *what)
@@ -263,6 +276,23 @@ static enum hpki_card_status read_cd_entries(struct hpki_card *card, struct hpki
 	return HPKI_CARD_OK;
 }
 
+/* The same certificate in another application (JMA: the root CA in both) is parsed
+ * once and shared (X509_up_ref); parsing is most of the module's CPU (issue 11). */
+static bool share_parsed(const struct hpki_card *card, struct hpki_cert *cert)
+{
+	for (size_t a = 0; a < card->app_count; a++)
+		for (size_t c = 0; c < card->apps[a].cert_count; c++) {
+			const struct hpki_cert *other = &card->apps[a].certs[c];
+
+			if (other != cert && other->x509 != NULL && other->der_len == cert->der_len &&
+			    memcmp(other->der, cert->der, cert->der_len) == 0 && X509_up_ref(other->x509) == 1) {
+				cert->x509 = other->x509;
+				return true;
+			}
+		}
+	return false;
+}
+
 static enum hpki_card_status read_certificates(struct hpki_card *card, struct hpki_app *app,
 					       const struct hpki_cd_cert *entries, size_t count)
 {
@@ -299,14 +329,23 @@ static enum hpki_card_status read_certificates(struct hpki_card *card, struct hp
 			return HPKI_CARD_BAD_RESPONSE;
 		}
 		cert->info = entries[i];
+		if (!share_parsed(card, cert))
+			hpki_card_parse_cert(cert);
 		app->cert_count++;
 	}
 	return HPKI_CARD_OK;
 }
 
-/* RSA modulus size in bits from a certificate, 0 when it cannot be read. */
+void hpki_card_parse_cert(struct hpki_cert *cert)
+{
+	const unsigned char *p = cert->der;
+
+	X509_free(cert->x509);
+	cert->x509 = d2i_X509(NULL, &p, (long)cert->der_len);
+}
+
 /* The key's certificate: same iD (G31 B.4.6), else the first non-authority one. */
-static const struct hpki_cert *key_certificate(const struct hpki_app *app)
+const struct hpki_cert *hpki_card_key_certificate(const struct hpki_app *app)
 {
 	const struct hpki_cert *fallback = NULL;
 
@@ -325,23 +364,17 @@ static const struct hpki_cert *key_certificate(const struct hpki_app *app)
  * every signature with it, and it gives the key size when EF.PrKD does not. */
 static void load_public_key(struct hpki_app *app)
 {
-	const struct hpki_cert *cert = key_certificate(app);
-	const unsigned char *p;
-	X509 *x509;
+	const struct hpki_cert *cert = hpki_card_key_certificate(app);
+	X509 *x509 = cert != NULL ? cert->x509 : NULL;
 
-	if (cert == NULL)
-		return;
-	p = cert->der;
-	x509 = d2i_X509(NULL, &p, (long)cert->der_len);
-	if (x509 == NULL)
+	if (x509 == NULL || app->public_key != NULL)
 		return;
 	if (X509_get0_pubkey(x509) != NULL && EVP_PKEY_get_base_id(X509_get0_pubkey(x509)) == EVP_PKEY_RSA)
 		app->public_key = X509_get_pubkey(x509);
-	X509_free(x509);
 }
 
 /* PrKD's modulusLength when plausible, otherwise the EE certificate's key size. */
-static void settle_modulus(struct hpki_app *app)
+void hpki_card_settle_modulus(struct hpki_app *app)
 {
 	unsigned bits;
 
@@ -390,6 +423,9 @@ enum hpki_card_status hpki_card_read_app(struct hpki_card *card, struct hpki_app
 		app->role = app->key.usage & HPKI_KEY_USAGE_NON_REPUDIATION ? HPKI_ROLE_SIGNATURE
 				: app->key.usage & HPKI_KEY_USAGE_SIGN ? HPKI_ROLE_AUTHENTICATION
 									 : HPKI_ROLE_UNKNOWN;
-	settle_modulus(app);
+	hpki_card_settle_modulus(app);
+	st = hpki_card_read_pin_counter(card, app);
+	if (st != HPKI_CARD_OK)
+		return st;
 	return hpki_card_probe_sign_method(card, app);
 }

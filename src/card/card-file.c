@@ -271,8 +271,12 @@ enum hpki_card_status hpki_card_read_ef(struct hpki_card *card, const struct hpk
 			want = need;
 	}
 	if (st == HPKI_CARD_OK && *found) {
+		/* Kept for the card's lifetime: sized to the content, not to the largest
+		 * response (issue 11: 64 KiB per file held for 1–2 KB certificates). */
+		uint8_t *fitted = realloc(buf, content_len > 0 ? content_len : 1);
+
 		*out_len = content_len;
-		*out = buf;
+		*out = fitted != NULL ? fitted : buf;
 		hpki_info("%s: %zu bytes of content", name, content_len);
 		return HPKI_CARD_OK;
 	}

@@ -34,22 +34,21 @@ static enum hpki_card_status verify(struct hpki_card *card, const struct hpki_ap
 	return hpki_card_exchange(card, &apdu, NULL, 0, NULL, sw);
 }
 
-static enum hpki_card_status pin_status_op(struct hpki_card *card, void *arg)
+/* Empty VERIFY on the selected application: *verified on 9000, *tries_left from 63Cx. */
+static enum hpki_card_status empty_verify(struct hpki_card *card, const struct hpki_app *app, bool *verified,
+					  int *tries_left)
 {
-	struct pin_op *op = arg;
 	uint16_t sw;
-	enum hpki_card_status st = hpki_card_select_app(card, &card->apps[op->app]);
+	enum hpki_card_status st = verify(card, app, NULL, 0, &sw);
 
-	if (st == HPKI_CARD_OK)
-		st = verify(card, &card->apps[op->app], NULL, 0, &sw);
 	if (st != HPKI_CARD_OK)
 		return st;
-	op->verified = sw == HPKI_SW_OK;
+	*verified = sw == HPKI_SW_OK;
 	st = hpki_sw_to_status("VERIFY (status)", sw);
 	if ((sw & 0xFFF0) == HPKI_SW_PIN_TRIES_LEFT)
-		op->tries_left = sw & 0x0F;
+		*tries_left = sw & 0x0F;
 	if (st == HPKI_CARD_PIN_LOCKED)
-		op->tries_left = 0;
+		*tries_left = 0;
 	if (st == HPKI_CARD_PIN_INCORRECT)
 		return HPKI_CARD_OK; /* 63Cx here is a counter, not a failed try (G31 C.3.4) */
 	/* Cards that keep the counter to themselves answer 6982/6985 or refuse the
@@ -58,6 +57,31 @@ static enum hpki_card_status pin_status_op(struct hpki_card *card, void *arg)
 	    sw == HPKI_SW_CONDITIONS_NOT_SATISFIED)
 		return HPKI_CARD_OK;
 	return st;
+}
+
+static enum hpki_card_status pin_status_op(struct hpki_card *card, void *arg)
+{
+	struct pin_op *op = arg;
+	enum hpki_card_status st = hpki_card_select_app(card, &card->apps[op->app]);
+
+	if (st != HPKI_CARD_OK)
+		return st;
+	return empty_verify(card, &card->apps[op->app], &op->verified, &op->tries_left);
+}
+
+enum hpki_card_status hpki_card_read_pin_counter(struct hpki_card *card, struct hpki_app *app)
+{
+	bool verified = false;
+	int tries = -1;
+	enum hpki_card_status st = empty_verify(card, app, &verified, &tries);
+
+	app->pin_status_read = st == HPKI_CARD_OK || st == HPKI_CARD_PIN_LOCKED;
+	app->pin_locked = st == HPKI_CARD_PIN_LOCKED;
+	app->pin_tries_left = verified ? -1 : tries;
+	if (st == HPKI_CARD_IO_ERROR || st == HPKI_CARD_REMOVED || st == HPKI_CARD_BUSY || st == HPKI_CARD_OVER_BUDGET ||
+	    st == HPKI_CARD_CANCELLED || st == HPKI_CARD_NO_MEMORY)
+		return st;
+	return HPKI_CARD_OK; /* an odd answer leaves the counter unknown, the card readable */
 }
 
 enum hpki_card_status hpki_card_pin_status(struct hpki_card *card, size_t app, bool *verified, int *tries_left)

@@ -56,8 +56,34 @@ bool hpki_ef_ref_from_path(const struct hpki_cio_path *path, struct hpki_ef_ref 
 enum hpki_card_status hpki_card_read_ef(struct hpki_card *card, const struct hpki_ef_ref *ref, bool single,
 					uint8_t **out, size_t *out_len, bool *found);
 
+/* card-directories.c: the role an AID names (…0001 signature, …0002 authentication,
+ * G31 A.2.2), HPKI_ROLE_UNKNOWN otherwise. */
+enum hpki_app_role hpki_card_role_from_aid(const uint8_t *aid, size_t aid_len);
+/* True when the caller shows the application of this AID, or its role is unknown yet. */
+bool hpki_card_aid_wanted(const struct hpki_card *card, const uint8_t *aid, size_t aid_len);
+/* card-directories.c: the certificate of the application's key (same iD, G31 B.4.6). */
+const struct hpki_cert *hpki_card_key_certificate(const struct hpki_app *app);
+/* card-directories.c: cert->x509 from cert->der (NULL when not X.509). */
+void hpki_card_parse_cert(struct hpki_cert *cert);
+/* card-directories.c: the key's public key from its certificate, and its size. */
+void hpki_card_settle_modulus(struct hpki_app *app);
+/* card.c: frees every application read or loaded. */
+void hpki_card_free_apps(struct hpki_card *card);
 /* card-directories.c: everything about one application, which is selected on entry. */
 enum hpki_card_status hpki_card_read_app(struct hpki_card *card, struct hpki_app *app);
+
+/* card-pin.c: the PIN counter of the selected application into app->pin_*, by an
+ * empty VERIFY (no try used, G31 C.3.4); only I/O errors are returned. */
+enum hpki_card_status hpki_card_read_pin_counter(struct hpki_card *card, struct hpki_app *app);
+
+/* card-cache.c (doc/card-cache.md). */
+/* Inside the enumeration's transaction: when a cache entry names this card, confirms
+ * it on the card and installs it (*hit true). Anything unproven: *hit false and the
+ * card is read in full. Only card I/O errors are returned. */
+enum hpki_card_status hpki_card_cache_confirm(struct hpki_card *card, bool *hit);
+
+/* After a full read: stores what was read (atomically; failures only logged). */
+void hpki_card_cache_store(const struct hpki_card *card);
 
 /* card-sign.c: learns the signing path without a PIN try (MSE needs no authentication). */
 enum hpki_card_status hpki_card_probe_sign_method(struct hpki_card *card, struct hpki_app *app);

@@ -97,6 +97,7 @@ enum hpki_card_status hpki_card_select_aid(struct hpki_card *card, const uint8_t
 	enum hpki_card_status st;
 
 	card->selected_app = 0; /* whatever answers, the previous application is no longer known current */
+	card->mse_set_for = 0;  /* a SELECT of a DF resets its security environment (ISO 7816-4 §5.4) */
 	if (!card->select_without_fci) {
 		st = hpki_card_exchange(card, &apdu, fci, sizeof(fci), &fci_len, sw);
 		if (st != HPKI_CARD_OK || !refuses_fci(*sw))

@@ -292,6 +292,20 @@ static enum hpki_card_status pso_sign_any_form(struct hpki_card *card, struct si
 	return st;
 }
 
+/*
+ * Whether the MSE SET this process sent for the key still holds: same application,
+ * no SELECT and no reset since, and only when the selection itself is trusted from an
+ * earlier transaction (sign_op_run then verifies the signature, and a failure runs
+ * SELECT + MSE + PSO once more). Saves one APDU per signature with the
+ * authentication key (issue 11).
+ */
+static bool mse_still_set(const struct hpki_card *card, size_t app)
+{
+	return card->mse_set_for == app + 1 && card->mse_reset_count == card->link.reset_count &&
+	       card->selected_app == app + 1 && card->selected_transaction != card->transaction_count &&
+	       card->apps[app].sign_method == HPKI_SIGN_METHOD_PSO_RAW && card->apps[app].public_key != NULL;
+}
+
 /* MSE (unless the card pads itself) and the signature command, on the application
  * that is current. */
 static enum hpki_card_status sign_on_current_app(struct hpki_card *card, struct sign_op *op, uint16_t *sw)
@@ -300,6 +314,10 @@ static enum hpki_card_status sign_on_current_app(struct hpki_card *card, struct 
 	enum hpki_card_status st;
 
 	op->result_len = 0;
+	if (mse_still_set(card, op->app)) {
+		hpki_info("MSE SET of this key is still current (set by this process, no SELECT since)");
+		return pso_sign_any_form(card, op, sw);
+	}
 	if (app->sign_method != HPKI_SIGN_METHOD_LEGACY_DIGEST_INFO) {
 		st = mse_set(card, app, sw);
 		if (st != HPKI_CARD_OK)
@@ -311,6 +329,8 @@ static enum hpki_card_status sign_on_current_app(struct hpki_card *card, struct 
 			return hpki_sw_to_status("MSE SET", *sw);
 		} else {
 			app->sign_method = HPKI_SIGN_METHOD_PSO_RAW;
+			card->mse_set_for = op->app + 1;
+			card->mse_reset_count = card->link.reset_count;
 		}
 	}
 	if (app->sign_method == HPKI_SIGN_METHOD_LEGACY_DIGEST_INFO)

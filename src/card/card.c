@@ -10,6 +10,7 @@
 #include "log.h"
 
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,11 +39,13 @@ enum hpki_card_status hpki_card_exchange(struct hpki_card *card, const struct hp
 /* ------------------------------------------------------------------------ */
 /* Enumeration                                                               */
 
-static void free_apps(struct hpki_card *card)
+void hpki_card_free_apps(struct hpki_card *card)
 {
 	for (size_t a = 0; a < HPKI_CARD_MAX_APPS; a++) {
-		for (size_t c = 0; c < HPKI_APP_MAX_CERTS; c++)
+		for (size_t c = 0; c < HPKI_APP_MAX_CERTS; c++) {
 			free(card->apps[a].certs[c].der);
+			X509_free(card->apps[a].certs[c].x509);
+		}
 		EVP_PKEY_free(card->apps[a].public_key);
 	}
 	memset(card->apps, 0, sizeof(card->apps));
@@ -59,8 +62,11 @@ static enum hpki_card_status enumerate_known_aids(struct hpki_card *card)
 
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
 		uint16_t sw;
-		enum hpki_card_status st = hpki_card_select_aid(card, known[i], HPKI_AID_LEN, &sw);
+		enum hpki_card_status st;
 
+		if (!hpki_card_aid_wanted(card, known[i], HPKI_AID_LEN))
+			continue; /* its token is hidden: no SELECT, nothing read */
+		st = hpki_card_select_aid(card, known[i], HPKI_AID_LEN, &sw);
 		if (st != HPKI_CARD_OK)
 			return st;
 		if (sw != HPKI_SW_OK)
@@ -74,6 +80,26 @@ static enum hpki_card_status enumerate_known_aids(struct hpki_card *card)
 	return HPKI_CARD_OK;
 }
 
+/* Discovery finds every application; those whose AID names a hidden role are
+ * dropped before anything is read from them. */
+static void drop_unwanted_apps(struct hpki_card *card)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < card->app_count; i++) {
+		if (!hpki_card_aid_wanted(card, card->apps[i].aid, card->apps[i].aid_len))
+			continue;
+		if (kept != i)
+			card->apps[kept] = card->apps[i];
+		kept++;
+	}
+	if (kept != card->app_count)
+		card->selected_app = 0; /* indices moved; select before reading */
+	for (size_t i = kept; i < card->app_count; i++)
+		memset(&card->apps[i], 0, sizeof(card->apps[i]));
+	card->app_count = kept;
+}
+
 /* A card whose applications have other AIDs (G31 A.2.2: partial selection by the
  * HPKI RID finds them all). Only asked when no known AID answers. */
 static enum hpki_card_status enumerate_discovered(struct hpki_card *card)
@@ -81,6 +107,8 @@ static enum hpki_card_status enumerate_discovered(struct hpki_card *card)
 	bool partial;
 	enum hpki_card_status st = hpki_card_discover_by_partial_aid(card, &partial);
 
+	if (st == HPKI_CARD_OK && partial)
+		drop_unwanted_apps(card);
 	for (size_t i = 0; st == HPKI_CARD_OK && partial && i < card->app_count; i++) {
 		st = hpki_card_select_app(card, &card->apps[i]);
 		if (st == HPKI_CARD_OK)
@@ -93,7 +121,14 @@ static enum hpki_card_status enumerate_in_transaction(struct hpki_card *card)
 {
 	enum hpki_card_status st;
 
-	free_apps(card);
+	hpki_card_free_apps(card);
+	card->from_cache = false;
+	if (card->cache_dir != NULL) {
+		/* A cached card proves itself by its certificates (doc/card-cache.md). */
+		st = hpki_card_cache_confirm(card, &card->from_cache);
+		if (st != HPKI_CARD_OK || card->from_cache)
+			return st;
+	}
 	st = enumerate_known_aids(card);
 	if (st != HPKI_CARD_OK || card->app_count > 0)
 		return st;
@@ -231,6 +266,12 @@ static enum hpki_card_status enumerate_op(struct hpki_card *card, void *arg)
 	return enumerate_in_transaction(card);
 }
 
+enum hpki_card_status hpki_card_enumerate_roles(struct hpki_card *card, unsigned roles)
+{
+	card->roles_wanted = roles;
+	return hpki_card_enumerate(card);
+}
+
 enum hpki_card_status hpki_card_enumerate(struct hpki_card *card)
 {
 	unsigned long before = card->link.apdu_count;
@@ -239,50 +280,21 @@ enum hpki_card_status hpki_card_enumerate(struct hpki_card *card)
 	if (st == HPKI_CARD_OK && card->app_count == 0)
 		st = HPKI_CARD_NOT_HPKI;
 	if (st != HPKI_CARD_OK)
-		free_apps(card);
+		hpki_card_free_apps(card);
+	else if (!card->from_cache)
+		hpki_card_cache_store(card);
 	hpki_info("enumeration of '%s': %s, %zu application(s), %lu APDUs", card->link.reader, hpki_card_status_text(st),
 		  card->app_count, card->link.apdu_count - before);
 	return st;
 }
 
-/*
- * One application only, by its well-known AID (G31 §4.4.2: the signature and the
- * authentication AP): a reader that needs one certificate fast (hpki-tool attend)
- * saves the partial-AID discovery and the other application's files, about half
- * of the APDUs of hpki_card_enumerate.
- */
-struct enumerate_role_arg {
-	enum hpki_app_role role;
-};
-
-static enum hpki_card_status enumerate_role_op(struct hpki_card *card, void *arg)
-{
-	const struct enumerate_role_arg *a = arg;
-	const uint8_t *aid = a->role == HPKI_ROLE_SIGNATURE ? aid_signature : aid_authentication;
-	uint16_t sw;
-	enum hpki_card_status st;
-
-	free_apps(card);
-	st = hpki_card_select_aid(card, aid, HPKI_AID_LEN, &sw);
-	if (st != HPKI_CARD_OK || sw != HPKI_SW_OK)
-		return st;
-	hpki_card_add_app(card, aid, HPKI_AID_LEN);
-	return hpki_card_read_app(card, &card->apps[0]);
-}
-
+/* One application only (hpki-tool's attendance reads the authentication
+ * certificate alone): the role mask of hpki_card_enumerate_roles. */
 enum hpki_card_status hpki_card_enumerate_role(struct hpki_card *card, enum hpki_app_role role)
 {
-	struct enumerate_role_arg arg = { .role = role };
-	enum hpki_card_status st;
-
 	if (role != HPKI_ROLE_SIGNATURE && role != HPKI_ROLE_AUTHENTICATION)
 		return HPKI_CARD_DATA_INVALID;
-	st = hpki_card_run_in_transaction(card, enumerate_role_op, &arg, true);
-	if (st == HPKI_CARD_OK && card->app_count == 0)
-		st = HPKI_CARD_NOT_HPKI;
-	if (st != HPKI_CARD_OK)
-		free_apps(card);
-	return st;
+	return hpki_card_enumerate_roles(card, HPKI_ROLE_BIT(role));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -323,7 +335,7 @@ void hpki_card_detach(struct hpki_card *card)
 	if (card->link.ops != NULL && card->link.conn != NULL)
 		card->link.ops->disconnect(card->link.conn);
 	card->link.conn = NULL;
-	free_apps(card);
+	hpki_card_free_apps(card);
 }
 bool hpki_card_app_index_valid(const struct hpki_card *card, size_t app)
 {

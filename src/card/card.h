@@ -48,6 +48,9 @@ struct hpki_cert {
 	struct hpki_cd_cert info;
 	uint8_t *der;
 	size_t der_len;
+	/* Parsed once when read (NULL when not X.509): every layer uses this one
+	 * (issue 11: 30 d2i_X509 calls for 6 certificates were 68 % of an enumeration). */
+	X509 *x509;
 };
 
 #define HPKI_APP_MAX_CERTS 8
@@ -67,6 +70,11 @@ struct hpki_app {
 	EVP_PKEY *public_key;      /* of the key's certificate, or NULL */
 	bool mse_form_known;        /* the MSE SET form the card accepted for this key */
 	int mse_form;
+	/* The PIN counter read inside the enumeration's transaction, while the application
+	 * was selected anyway (issue 11: no SELECT of its own for it). */
+	bool pin_status_read;
+	bool pin_locked;
+	int pin_tries_left;         /* -1: the card keeps it to itself */
 };
 
 struct hpki_card {
@@ -89,12 +97,26 @@ struct hpki_card {
 	unsigned long selected_transaction;
 	unsigned long selected_reset_count;
 	unsigned long transaction_count; /* PC/SC transactions begun since attach */
+	/* The application (index + 1, 0 = none) whose key this process last set with MSE
+	 * SET, with no SELECT since, and the reset count then: a PSO on it needs no MSE
+	 * again, checked like a trusted selection (the signature is verified). */
+	size_t mse_set_for;
+	unsigned long mse_reset_count;
 	struct hpki_app apps[HPKI_CARD_MAX_APPS];
 	size_t app_count;
 	/* A PC/SC transaction is still open after a verification (hpki_card_verify_pin_held):
 	 * the next operation runs inside it and ends it. */
 	bool holding;
+	/* Roles the caller shows (HPKI_ROLE_BIT; 0 = all): an application whose AID names
+	 * another role is neither selected nor read (issue 11: read only what is shown). */
+	unsigned roles_wanted;
+	/* The per-user card cache (card-cache.h), NULL when off; set by the caller. */
+	const char *cache_dir;
+	bool from_cache;           /* this enumeration was proven against the cache */
 };
+
+#define HPKI_ROLE_BIT(role) (1u << (unsigned)(role))
+#define HPKI_ROLES_ALL 0u
 
 /* What one enumeration, and one other card operation, may cost (card.c). */
 extern const struct hpki_apdu_budget hpki_card_budget_enumeration;
@@ -109,6 +131,11 @@ void hpki_card_detach(struct hpki_card *card);
 /* Discovers the HPKI applications and reads, per application, EF.OD,
  * EF.AOD, EF.PrKD, EF.CD and every certificate EF.CD names; one transaction. */
 enum hpki_card_status hpki_card_enumerate(struct hpki_card *card);
+/* The same for the roles in `roles` only (HPKI_ROLE_BIT mask, HPKI_ROLES_ALL = every
+ * one). An application whose role only its directories tell (an AID not ending in
+ * 0001/0002) is read and left for the caller to filter. HPKI_CARD_NOT_HPKI when no
+ * wanted application answers. */
+enum hpki_card_status hpki_card_enumerate_roles(struct hpki_card *card, unsigned roles);
 
 /* The same for one application only (HPKI_ROLE_SIGNATURE or _AUTHENTICATION), selected
  * by its well-known AID; apps[0] on success, HPKI_CARD_NOT_HPKI when it does not answer. */

@@ -153,7 +153,9 @@ static void add_key_attrs(struct attr_builder *b, const struct hpki_token *token
 			allowed[k++] = mechs[i];
 	add_bytes(b, CKA_ALLOWED_MECHANISMS, allowed, k * sizeof allowed[0]);
 	ADD_DER(b, CKA_SUBJECT, i2d_X509_NAME, X509_get_subject_name(cert));
-	ADD_DER(b, CKA_PUBLIC_KEY_INFO, i2d_PUBKEY, X509_get0_pubkey(cert));
+	/* The certificate's own SubjectPublicKeyInfo, re-encoded as stored: i2d_PUBKEY of
+	 * the EVP_PKEY would run OpenSSL's provider encoders (issue 11: 6.5 M instructions). */
+	ADD_DER(b, CKA_PUBLIC_KEY_INFO, i2d_X509_PUBKEY, X509_get_X509_PUBKEY(cert));
 	add_bignum(b, CKA_MODULUS, X509_get0_pubkey(cert), OSSL_PKEY_PARAM_RSA_N);
 	add_bignum(b, CKA_PUBLIC_EXPONENT, X509_get0_pubkey(cert), OSSL_PKEY_PARAM_RSA_E);
 }
@@ -334,8 +336,7 @@ static CK_RV build_certificates(struct hpki_token *token, const struct hpki_app 
 	CK_RV rv = CKR_OK;
 
 	for (i = 0; i < app->cert_count && rv == CKR_OK; i++) {
-		const unsigned char *p = app->certs[i].der;
-		X509 *x = d2i_X509(NULL, &p, (long)app->certs[i].der_len);
+		X509 *x = app->certs[i].x509; /* parsed once by the card library */
 		uint8_t id[HPKI_CIO_ID_MAX > 20 ? HPKI_CIO_ID_MAX : 20];
 		size_t id_len;
 		if (x == NULL) {
@@ -352,7 +353,6 @@ static CK_RV build_certificates(struct hpki_token *token, const struct hpki_app 
 			id_len = ca_cert_id(&app->certs[i], x, key_id, key_id_len, id);
 			rv = add_certificate(token, x, &app->certs[i], id, id_len, ca_label(&app->certs[i], x), false);
 		}
-		X509_free(x);
 	}
 	return rv;
 }
@@ -365,15 +365,13 @@ CK_RV hpki_objects_build(struct hpki_token *token)
 	size_t key_id_len = 1;
 
 	if (ee >= 0) {
-		const unsigned char *p = app->certs[ee].der;
-		X509 *x = d2i_X509(NULL, &p, (long)app->certs[ee].der_len);
+		X509 *x = app->certs[ee].x509;
 
 		if (x != NULL) {
 			token->caps.modulus_bits = (unsigned)EVP_PKEY_get_bits(X509_get0_pubkey(x));
 			/* PSS encoding needs the public key (mechanism.h); kept until the card goes. */
 			token->caps.public_key = X509_get_pubkey(x);
 		}
-		X509_free(x);
 	}
 	if (token->caps.modulus_bits == 0)
 		token->caps.modulus_bits = app->key.modulus_bits;

@@ -9,6 +9,7 @@
 #include "settings.h"
 
 #include <errno.h> /* program_invocation_short_name */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -72,6 +73,32 @@ static void read_logout_reset(struct hpki_config *config)
 		hpki_error("HPKI_PKCS11_LOGOUT_RESET='%s' ignored: use 1 or 0", value);
 }
 
+static char cache_path[4096];
+
+/* Only an absolute directory: a relative one would follow the process's cwd. */
+static const char *cache_directory(void)
+{
+	const char *mode = getenv("HPKI_PKCS11_CACHE");
+	const char *dir = getenv("HPKI_PKCS11_CACHE_DIR");
+	const char *base = getenv("XDG_CACHE_HOME");
+	const char *home = getenv("HOME");
+	int n;
+
+	if (mode != NULL && strcmp(mode, "off") == 0)
+		return NULL;
+	if (mode != NULL && *mode != '\0' && strcmp(mode, "on") != 0)
+		hpki_error("HPKI_PKCS11_CACHE='%s' ignored: use off or on", mode);
+	if (dir != NULL && dir[0] == '/')
+		n = snprintf(cache_path, sizeof cache_path, "%s", dir);
+	else if (base != NULL && base[0] == '/')
+		n = snprintf(cache_path, sizeof cache_path, "%s/hpki-pkcs11", base);
+	else if (home != NULL && home[0] == '/')
+		n = snprintf(cache_path, sizeof cache_path, "%s/.cache/hpki-pkcs11", home);
+	else
+		return NULL;
+	return n > 0 && (size_t)n < sizeof cache_path ? cache_path : NULL;
+}
+
 static void read_config(struct hpki_config *config)
 {
 	const char *interval = getenv("HPKI_PKCS11_REFRESH_INTERVAL");
@@ -86,6 +113,7 @@ static void read_config(struct hpki_config *config)
 	}
 	read_shown_tokens(config);
 	read_logout_reset(config);
+	config->cache_dir = cache_directory();
 	if (!config->show_signature)
 		hpki_info("showing the authentication token only (%s)",
 			  running_in_browser() ? "browser" : "HPKI_PKCS11_TOKENS");

@@ -29,10 +29,14 @@ struct hpki_config {
 	/* End this process's card-side logins by a card reset at C_Logout, last session
 	 * closed and C_Finalize (HPKI_PKCS11_LOGOUT_RESET=1, default; 0 keeps them). */
 	bool logout_reset;
+	/* The per-user card cache (doc/card-cache.md): HPKI_PKCS11_CACHE=off|on (on by
+	 * default), HPKI_PKCS11_CACHE_DIR, else $XDG_CACHE_HOME/hpki-pkcs11, else
+	 * ~/.cache/hpki-pkcs11. NULL when off or no directory can be named. */
+	const char *cache_dir;
 };
 
 /* Reads the environment (HPKI_PKCS11_REFRESH_INTERVAL, HPKI_PKCS11_TOKENS,
- * HPKI_PKCS11_LOGOUT_RESET). */
+ * HPKI_PKCS11_LOGOUT_RESET, HPKI_PKCS11_CACHE*). */
 void hpki_settings_load(void);
 const struct hpki_config *hpki_settings(void);
 

@@ -373,6 +373,19 @@ static bool role_wanted(enum hpki_app_role role)
 	}
 }
 
+/* The roles whose tokens this process shows: the card library reads no other
+ * application (issue 11: a hidden token costs no APDU). */
+static unsigned wanted_roles(void)
+{
+	unsigned roles = 0;
+
+	if (role_wanted(HPKI_ROLE_SIGNATURE))
+		roles |= HPKI_ROLE_BIT(HPKI_ROLE_SIGNATURE);
+	if (role_wanted(HPKI_ROLE_AUTHENTICATION))
+		roles |= HPKI_ROLE_BIT(HPKI_ROLE_AUTHENTICATION);
+	return roles;
+}
+
 static void make_tokens(struct hpki_reader *r)
 {
 	size_t app;
@@ -416,8 +429,9 @@ static void read_card(struct hpki_reader *r)
 		return;
 	status = hpki_card_attach(&r->card, transport, io_context, r->name);
 	r->card.link.cancel = card_io_cancel;
+	r->card.cache_dir = hpki_settings()->cache_dir;
 	if (status == HPKI_CARD_OK)
-		status = hpki_card_enumerate(&r->card);
+		status = hpki_card_enumerate_roles(&r->card, wanted_roles());
 	r->read_status = status;
 	if (status == HPKI_CARD_OK) {
 		r->card_read = true;

@@ -88,17 +88,13 @@ static void holder_name(const struct hpki_app *app, char *out, size_t size)
 
 	snprintf(out, size, "%s", "unknown holder");
 	for (i = 0; i < app->cert_count; i++) {
-		const unsigned char *p = app->certs[i].der;
-		X509 *x = d2i_X509(NULL, &p, (long)app->certs[i].der_len);
+		X509 *x = app->certs[i].x509;
 
 		if (x == NULL)
 			continue;
 		if (!app->certs[i].info.authority &&
-		    X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, out, (int)size) > 0) {
-			X509_free(x);
+		    X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, out, (int)size) > 0)
 			return;
-		}
-		X509_free(x);
 	}
 }
 
@@ -174,6 +170,17 @@ static void build_token_info(struct hpki_token *token)
 	info->firmwareVersion.major = 0;
 }
 
+/* The counter the enumeration read: no APDU of its own at the first C_GetTokenInfo. */
+static void seed_pin_counter(struct hpki_token *token, const struct hpki_app *app)
+{
+	if (!app->pin_status_read)
+		return;
+	token->pin_locked = app->pin_locked;
+	token->pin_tries = app->pin_locked ? 0 : app->pin_tries_left;
+	token->pin_checked_at = hpki_now();
+	token->pin_counter_current = true;
+}
+
 struct hpki_token *hpki_token_new(struct hpki_reader *reader, size_t app, uint64_t generation)
 {
 	struct hpki_token *token = calloc(1, sizeof *token);
@@ -185,6 +192,7 @@ struct hpki_token *hpki_token_new(struct hpki_reader *reader, size_t app, uint64
 	token->generation = generation;
 	token->pin_tries = -1;
 	token->pin_checked_at = -1e9;
+	seed_pin_counter(token, &reader->card.apps[app]);
 	token->always_authenticate = reader->card.apps[app].key.user_consent > 0;
 	token->caps.raw_rsa = reader->card.apps[app].sign_method != HPKI_SIGN_METHOD_LEGACY_DIGEST_INFO;
 	build_token_info(token);
@@ -243,8 +251,10 @@ static void note_card_reset(struct hpki_token *token)
 		return;
 	r->card.link.was_reset = false;
 	for (i = 0; i < 2; i++)
-		if (r->tokens[i] != NULL)
+		if (r->tokens[i] != NULL) {
 			hpki_token_forget_login(r->tokens[i]);
+			r->tokens[i]->pin_counter_current = false;
+		}
 }
 
 /* The other application's token on the same card, if any. */
@@ -292,6 +302,7 @@ static void read_pin_status(struct hpki_token *token, bool *verified)
 	status = hpki_card_pin_status(&token->reader->card, token->app, verified, &tries);
 	note_card_reset(token);
 	token->pin_checked_at = hpki_now();
+	token->pin_counter_current = status == HPKI_CARD_OK || status == HPKI_CARD_PIN_LOCKED;
 	if (status == HPKI_CARD_PIN_LOCKED) {
 		token->pin_locked = true;
 		token->pin_tries = 0;
@@ -355,7 +366,9 @@ CK_RV hpki_token_info(struct hpki_token *token, bool context_login_pending, CK_T
 
 	hpki_token_expire_hold(token);
 	if (pin_status_allowed(token, context_login_pending)) {
-		if (pin_status_due(token))
+		/* The counter changes by VERIFY only: ours update it, a reset marks it stale;
+		 * another program's wrong PIN is seen at the next event (issue 11). */
+		if (!token->pin_counter_current && pin_status_due(token))
 			read_pin_status(token, &verified);
 	} else {
 		/* The counter shown is the last one known; a reset is still noticed. */
@@ -475,6 +488,8 @@ static void note_verify_result(struct hpki_token *token, enum hpki_card_status s
 		token->card_login_ours = true;
 		hpki_pin_mark_clear(&token->refused_pin);
 	}
+	token->pin_counter_current = status == HPKI_CARD_OK || status == HPKI_CARD_PIN_INCORRECT ||
+				     status == HPKI_CARD_PIN_LOCKED;
 }
 
 CK_RV hpki_token_login(struct hpki_token *token, CK_USER_TYPE user, const CK_UTF8CHAR *pin, CK_ULONG pin_len)

@@ -53,6 +53,9 @@ struct hpki_token {
 	double pin_checked_at;
 	struct hpki_pin_mark refused_pin; /* the PIN the card refused last (keyed hash only) */
 	bool card_login_ours;       /* a VERIFY of this process succeeded and may still hold on the card */
+	/* The counter is current: read at enumeration or by our own VERIFY, and no reset
+	 * since. C_GetTokenInfo then sends nothing (issue 11: polling costs 0 APDUs). */
+	bool pin_counter_current;
 };
 
 struct hpki_reader {

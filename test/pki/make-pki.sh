@@ -16,8 +16,12 @@
 #                  (UTF-8, full-width space); subject C, O, CN, serialNumber.
 #
 # Usage: test/pki/make-pki.sh [OUTDIR]   (default: the directory of this script)
+#        test/pki/make-pki.sh --renewed-only [OUTDIR]   (the "renewed" holder alone)
 set -eu
 
+RENEWED_ONLY=
+if [ "${1:-}" = --renewed-only ]; then RENEWED_ONLY=1; shift; fi
+if [ "${2:-}" = --renewed-only ]; then RENEWED_ONLY=1; fi
 OUT=${1:-$(dirname "$0")}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
@@ -273,6 +277,26 @@ make_tls() {
 	issue tls "$dir/ca.pem" "$dir/ca.key.pem" tls_server_ext "$WORK/tls-server.csr" "$dir/server.pem" $GOOD_START $GOOD_END
 }
 
+# "renewed": the doctor's card two years on (HPKI certificates are renewed every two
+# years, the card every six): same subject, new keys, new serial numbers and validity,
+# from the same CAs. Made alone, from the CA keys already here, by
+# "make-pki.sh --renewed-only" (issue 11: the cache must notice a renewed certificate).
+RENEWED_START=20260101000000Z
+RENEWED_END=20460101000000Z
+make_renewed() {
+	init_ca_db sign 1101
+	init_ca_db auth 2101
+	make_holder renewed 2048 "TEST Clinic" "TEST Taro Yamada" TEST0001 \
+		"テスト診療所" "テスト　太郎" "Medical Doctor" $RENEWED_START $RENEWED_END
+}
+
+if [ -n "$RENEWED_ONLY" ]; then
+	write_config
+	make_renewed
+	echo "renewed holder written to $OUT/renewed"
+	exit 0
+fi
+
 write_config
 make_cas
 make_holder doctor 2048 "TEST Clinic" "TEST Taro Yamada" TEST0001 \
@@ -285,5 +309,6 @@ make_holder expired 2048 "TEST Clinic" "TEST Saburo Tanaka" TEST0004 \
 	"テスト診療所" "テスト　三郎" "Medical Doctor" $EXPIRED_START $EXPIRED_END
 make_holder rsa4096 4096 "TEST Clinic" "TEST Shiro Ito" TEST0005 \
 	"テスト診療所" "テスト　四郎" "Medical Doctor" $GOOD_START $GOOD_END
+make_renewed
 make_tls
 echo "test PKI written to $OUT"

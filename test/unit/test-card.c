@@ -446,6 +446,7 @@ static void expect_jma_app_extended(const char *aid_hex, bool signature)
 	expect_read_extended("00 00", cert_der, cert_len);
 	expect("00 A4 02 0C 02 00 17", "90 00");
 	expect_read_extended("00 00", cert_der, cert_len);
+	expect("00 20 00 88", "63 CF"); /* PIN counter, inside the enumeration */
 	expect("00 22 41 B6 04 84 02 00 0C", "90 00");
 	blob_free(&od);
 	blob_free(&prkd);
@@ -495,7 +496,7 @@ static void test_enumerate_jma_extended(void **state)
 	script_done();
 	assert_int_equal(script.begins, 1); /* one transaction */
 	print_message("jma, extended length: %lu APDUs for both applications\n", card.link.apdu_count);
-	assert_int_equal(card.link.apdu_count, 2 * 13);
+	assert_int_equal(card.link.apdu_count, 2 * 14);
 	assert_true(card.extended_length);
 	assert_int_equal(card.app_count, 2);
 	assert_int_equal(card.apps[0].role, HPKI_ROLE_SIGNATURE);
@@ -515,6 +516,34 @@ static void test_enumerate_jma_extended(void **state)
 		assert_int_equal(app->sign_method, HPKI_SIGN_METHOD_PSO_RAW);
 	}
 	assert_int_equal(card.apps[0].key.user_consent, 1);
+	hpki_card_detach(&card);
+}
+
+/* Issue 11: a hidden token's application is neither selected nor read. */
+static void test_enumerate_shown_roles_only(void **state)
+{
+	struct hpki_card card;
+
+	(void)state;
+	expect_jma_app_extended(AID_AUTH_HEX, false);
+	attach(&card);
+	assert_int_equal(hpki_card_enumerate_roles(&card, HPKI_ROLE_BIT(HPKI_ROLE_AUTHENTICATION)), HPKI_CARD_OK);
+	script_done();
+	assert_int_equal(card.link.apdu_count, 14); /* half of the 28 for both */
+	assert_int_equal(card.app_count, 1);
+	assert_int_equal(card.apps[0].role, HPKI_ROLE_AUTHENTICATION);
+	assert_true(card.apps[0].pin_status_read); /* 63CF, read inside the enumeration */
+	assert_int_equal(card.apps[0].pin_tries_left, 15);
+	hpki_card_detach(&card);
+
+	reset_script(NULL);
+	expect_jma_app_extended(AID_SIG_HEX, true);
+	attach(&card);
+	assert_int_equal(hpki_card_enumerate_roles(&card, HPKI_ROLE_BIT(HPKI_ROLE_SIGNATURE)), HPKI_CARD_OK);
+	script_done();
+	assert_int_equal(card.link.apdu_count, 14);
+	assert_int_equal(card.app_count, 1);
+	assert_int_equal(card.apps[0].role, HPKI_ROLE_SIGNATURE);
 	hpki_card_detach(&card);
 }
 
@@ -540,6 +569,7 @@ static void test_enumerate_short_only(void **state)
 	expect_read_short("00 00", cert_der, cert_len);
 	expect("00 A4 02 0C 02 00 17", "90 00");
 	expect_read_short("00 00", cert_der, cert_len);
+	expect("00 20 00 88", "63 CF"); /* PIN counter, inside the enumeration */
 	expect("00 22 41 B6 04 84 02 00 0C", "6D 00");
 	expect(SELECT_AUTH, "6A 82");
 	attach(&card);
@@ -577,6 +607,7 @@ static void expect_jahis_app(const char *aid_hex, bool signature)
 	expect_read_extended("98 00", cert_der, cert_len);
 	expect_read_extended("99 00", cert_der, cert_len);
 	/* No keyReference: tag 81 with the key's SFI as 00 17 (G31 C.5). */
+	expect("00 20 00 96", "63 CF"); /* PIN counter, inside the enumeration */
 	expect("00 22 41 B6 04 81 02 00 17", "90 00");
 	blob_free(&od);
 	blob_free(&prkd);
@@ -596,7 +627,7 @@ static void test_enumerate_jahis_sfi(void **state)
 	assert_int_equal(hpki_card_enumerate(&card), HPKI_CARD_OK);
 	script_done();
 	print_message("jahis (SFI), extended length: %lu APDUs for both applications\n", card.link.apdu_count);
-	assert_int_equal(card.link.apdu_count, 2 * 8);
+	assert_int_equal(card.link.apdu_count, 2 * 9);
 	assert_int_equal(card.apps[0].pin.pwd_reference, 0x96);
 	assert_false(card.apps[0].key.has_key_reference);
 	assert_int_equal(card.apps[1].cert_count, 2);
@@ -678,6 +709,7 @@ static void test_fallback_to_jma_layout(void **state)
 	expect("00 A4 02 0C 02 00 04", "6A 82");
 	expect("00 A4 02 0C 02 00 16", "90 00");
 	expect_read_extended("00 00", cert_der, cert_len);
+	expect("00 20 00 88", "63 CF"); /* PIN counter, inside the enumeration */
 	expect("00 22 41 B6 04 84 02 00 0C", "90 00");
 	attach(&card);
 	assert_int_equal(hpki_card_enumerate(&card), HPKI_CARD_OK);
@@ -778,6 +810,7 @@ static void test_select_without_fci_fallback(void **state)
 	expect("00 A4 02 0C 02 00 04", "6A 82");
 	expect("00 A4 02 0C 02 00 16", "90 00");
 	expect_read_extended("00 00", cert_der, cert_len);
+	expect("00 20 00 88", "63 CF"); /* PIN counter, inside the enumeration */
 	expect("00 22 41 B6 04 84 02 00 0C", "90 00");
 	expect("00 A4 04 0C 10 " AID_AUTH_HEX, "6A 82");
 	attach(&card);
@@ -1317,19 +1350,17 @@ static void test_sign_trusts_current_application_and_checks(void **state)
 	raw_rsa_sign(ours, block, good);
 	raw_rsa_sign(theirs, block, wrong);
 	set_atr(ATR_EXT_CHAIN);
-	/* 1: first signature selects; 2: no SELECT; 3: another key's answer → SELECT, again. */
+	/* 1: first signature selects and sets MSE; 2: neither (PSO only, issue 11); 3: another
+	 * key's answer → SELECT, MSE, again. 4: 6982 without SELECT and MSE → both, again. */
 	expect(SELECT_SIG, FCI_SIG);
 	expect("00 22 41 B6 04 84 02 00 0C", "90 00");
 	expect_with("00 2A 9E 9A 00 01 00", block, 256, "00 00", good, 256, 0x9000);
-	expect("00 22 41 B6 04 84 02 00 0C", "90 00");
 	expect_with("00 2A 9E 9A 00 01 00", block, 256, "00 00", good, 256, 0x9000);
-	expect("00 22 41 B6 04 84 02 00 0C", "90 00");
 	expect_with("00 2A 9E 9A 00 01 00", block, 256, "00 00", wrong, 256, 0x9000);
 	expect(SELECT_SIG, FCI_SIG);
 	expect("00 22 41 B6 04 84 02 00 0C", "90 00");
 	expect_with("00 2A 9E 9A 00 01 00", block, 256, "00 00", good, 256, 0x9000);
 	/* 4: 6982 without a fresh SELECT → SELECT → 6982 again: not logged in. */
-	expect("00 22 41 B6 04 84 02 00 0C", "90 00");
 	expect_with("00 2A 9E 9A 00 01 00", block, 256, "00 00", NULL, 0, 0x6982);
 	expect(SELECT_SIG, FCI_SIG);
 	expect("00 22 41 B6 04 84 02 00 0C", "90 00");
@@ -1512,6 +1543,7 @@ int main(void)
 		cmocka_unit_test_setup(test_get_response_accumulates, reset_script),
 		cmocka_unit_test_setup(test_response_longer_than_requested, reset_script),
 		cmocka_unit_test_setup(test_empty_response, reset_script),
+		cmocka_unit_test_setup(test_enumerate_shown_roles_only, reset_script),
 		cmocka_unit_test_setup(test_pin_status, reset_script),
 		cmocka_unit_test_setup(test_verify_pin, reset_script),
 		cmocka_unit_test_setup(test_verify_never_repeated, reset_script),

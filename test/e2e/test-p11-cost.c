@@ -1,0 +1,572 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What a process costs the card, in APDUs counted by the virtual card (issue 11):
+ * a cold listing of tokens and objects, the same with one token hidden
+ * (HPKI_PKCS11_TOKENS=auth: the hidden application is not read), and polling
+ * C_GetSlotInfo/C_GetTokenInfo/C_GetSessionInfo (free).
+ *
+ * The exact counts of the profile come from the .e2e script: HPKI_COST_LIST (both
+ * tokens, no cache), HPKI_COST_LIST_AUTH (authentication only), HPKI_COST_WARM (a
+ * later process, cache confirmed), HPKI_COST_MISS (what unmasking another card's
+ * entry costs), HPKI_COST_AUTH_SIGNATURE (per signature, authentication key).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "p11-helpers.h"
+
+static long expected(const char *name)
+{
+	const char *value = getenv(name);
+
+	if (value == NULL) {
+		fail_msg("%s not set by the .e2e script", name);
+		return -1;
+	}
+	return strtol(value, NULL, 10);
+}
+
+/* pcscd sees the card leave and come back; the module is cold; counters zeroed. */
+static void fresh_card_cold_module(void)
+{
+	CK_SLOT_ID slots[16];
+	CK_ULONG n = 16;
+
+	p11_init();
+	assert_int_equal(p11->C_GetSlotList(CK_FALSE, slots, &n), CKR_OK);
+	p11_drain_events();
+	assert_int_equal(vcard_ctl(NULL, 0, "remove"), 0);
+	p11_wait_event(slots[0]);
+	assert_int_equal(vcard_ctl(NULL, 0, "insert"), 0);
+	p11_wait_event(slots[0]);
+	p11_finalize();
+	assert_int_equal(vcard_ctl(NULL, 0, "stats-reset"), 0);
+}
+
+/* Every token's info and every object of it, as pkcs11-tool -L -O does. */
+static CK_ULONG list_everything(CK_ULONG *objects_seen)
+{
+	CK_SLOT_ID slots[16];
+	CK_ULONG n = p11_token_slots(slots, 16), i, count;
+	CK_TOKEN_INFO info;
+	CK_SESSION_HANDLE session;
+	CK_OBJECT_HANDLE objects[32];
+
+	*objects_seen = 0;
+	for (i = 0; i < n; i++) {
+		assert_int_equal(p11->C_GetTokenInfo(slots[i], &info), CKR_OK);
+		assert_int_equal(p11->C_OpenSession(slots[i], CKF_SERIAL_SESSION, NULL, NULL, &session), CKR_OK);
+		assert_int_equal(p11->C_FindObjectsInit(session, NULL, 0), CKR_OK);
+		assert_int_equal(p11->C_FindObjects(session, objects, 32, &count), CKR_OK);
+		assert_int_equal(p11->C_FindObjectsFinal(session), CKR_OK);
+		assert_int_equal(p11->C_CloseSession(session), CKR_OK);
+		*objects_seen += count;
+	}
+	return n;
+}
+
+static void test_cold_listing_costs_exactly(void **state)
+{
+	CK_ULONG objects;
+
+	(void)state;
+	fresh_card_cold_module();
+	p11_init();
+	assert_int_equal(list_everything(&objects), 2);
+	print_message("cold listing (%s): %ld APDUs, %lu objects\n", getenv("HPKI_VCARD_PROFILE"),
+		      vcard_stat("apdus"), (unsigned long)objects);
+	assert_int_equal(vcard_stat("apdus"), expected("HPKI_COST_LIST"));
+	p11_finalize();
+}
+
+/* Issue 11: the signature application of a browser (or HPKI_PKCS11_TOKENS=auth) is
+ * neither selected nor read. */
+static void test_hidden_token_is_not_read(void **state)
+{
+	CK_ULONG objects;
+	CK_SLOT_ID slot;
+
+	(void)state;
+	fresh_card_cold_module();
+	setenv("HPKI_PKCS11_TOKENS", "auth", 1);
+	p11_init();
+	assert_int_equal(list_everything(&objects), 1);
+	assert_true(p11_find_token("HPKI Auth", &slot));
+	assert_false(p11_find_token("HPKI Sign", &slot));
+	print_message("cold listing, auth only: %ld APDUs\n", vcard_stat("apdus"));
+	assert_int_equal(vcard_stat("apdus"), expected("HPKI_COST_LIST_AUTH"));
+	p11_finalize();
+	unsetenv("HPKI_PKCS11_TOKENS");
+}
+
+/* NSS and Firefox poll slot, token and session info about once a second: nothing of
+ * it reaches the card, even with the refresh interval at 0 (every call "due"). */
+static void test_polling_costs_nothing(void **state)
+{
+	CK_SLOT_ID slots[16];
+	CK_SLOT_INFO slot_info;
+	CK_TOKEN_INFO info;
+	CK_SESSION_INFO session_info;
+	CK_SESSION_HANDLE sessions[2];
+	CK_ULONG n, i, objects;
+	long before;
+
+	(void)state;
+	setenv("HPKI_PKCS11_REFRESH_INTERVAL", "0", 1);
+	p11_init();
+	list_everything(&objects);
+	n = p11_token_slots(slots, 16);
+	for (i = 0; i < n; i++)
+		assert_int_equal(p11->C_OpenSession(slots[i], CKF_SERIAL_SESSION, NULL, NULL, &sessions[i]), CKR_OK);
+	before = vcard_stat("apdus");
+	for (int round = 0; round < 200; round++) {
+		for (i = 0; i < n; i++) {
+			assert_int_equal(p11->C_GetSlotInfo(slots[i], &slot_info), CKR_OK);
+			assert_int_equal(p11->C_GetTokenInfo(slots[i], &info), CKR_OK);
+			assert_int_equal(p11->C_GetSessionInfo(sessions[i], &session_info), CKR_OK);
+		}
+		if (round % 50 == 0)
+			usleep(20000);
+	}
+	assert_int_equal(vcard_stat("apdus"), before);
+	p11_finalize();
+	unsetenv("HPKI_PKCS11_REFRESH_INTERVAL");
+}
+
+/* ------------------------------------------------------------------------ */
+/* The card cache (doc/card-cache.md)                                        */
+
+static char cache_dir[256];
+
+static void fresh_cache(void)
+{
+	char cmd[300];
+
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", cache_dir);
+	assert_int_equal(system(cmd), 0);
+	setenv("HPKI_PKCS11_CACHE_DIR", cache_dir, 1);
+	unsetenv("HPKI_PKCS11_CACHE");
+}
+
+static bool same_file(const unsigned char *value, CK_ULONG len, const char *holder, const char *name)
+{
+	char path[512];
+	size_t flen;
+	unsigned char *data;
+	bool same;
+
+	test_pki_path(path, sizeof path, holder, name);
+	data = read_file(path, &flen);
+	assert_non_null(data);
+	same = flen == len && memcmp(data, value, len) == 0;
+	free(data);
+	return same;
+}
+
+/* Every certificate shown is the holder's or one of the test CAs; both of the
+ * holder's end-entity certificates are shown. Returns the APDUs it cost. */
+static long list_and_check_holder(const char *holder)
+{
+	CK_SLOT_ID slots[16];
+	CK_OBJECT_CLASS klass = CKO_CERTIFICATE;
+	CK_ATTRIBUTE find = { CKA_CLASS, &klass, sizeof klass };
+	CK_ULONG n, i, count, len;
+	CK_SESSION_HANDLE session;
+	CK_OBJECT_HANDLE objects[16];
+	long before = vcard_stat("apdus");
+	int sig = 0, auth = 0;
+
+	p11_init();
+	n = p11_token_slots(slots, 16);
+	assert_int_equal(n, 2);
+	for (i = 0; i < n; i++) {
+		CK_TOKEN_INFO info;
+
+		assert_int_equal(p11->C_GetTokenInfo(slots[i], &info), CKR_OK);
+		assert_int_equal(p11->C_OpenSession(slots[i], CKF_SERIAL_SESSION, NULL, NULL, &session), CKR_OK);
+		assert_int_equal(p11->C_FindObjectsInit(session, &find, 1), CKR_OK);
+		assert_int_equal(p11->C_FindObjects(session, objects, 16, &count), CKR_OK);
+		assert_int_equal(p11->C_FindObjectsFinal(session), CKR_OK);
+		assert_true(count >= 2);
+		for (CK_ULONG o = 0; o < count; o++) {
+			unsigned char *value = p11_attr(session, objects[o], CKA_VALUE, &len);
+			bool holders = same_file(value, len, holder, "sig.crt.der") ||
+				       same_file(value, len, holder, "auth.crt.der");
+
+			sig += same_file(value, len, holder, "sig.crt.der");
+			auth += same_file(value, len, holder, "auth.crt.der");
+			if (!holders && !same_file(value, len, "ca", "root.der") &&
+			    !same_file(value, len, "ca", "sign-ca.der") && !same_file(value, len, "ca", "auth-ca.der"))
+				fail_msg("a certificate not on the card of '%s' is shown", holder);
+			free(value);
+		}
+		assert_int_equal(p11->C_CloseSession(session), CKR_OK);
+	}
+	assert_int_equal(sig, 1);
+	assert_int_equal(auth, 1);
+	p11_finalize();
+	return vcard_stat("apdus") - before;
+}
+
+/* Whether the card in the reader now shows the holder's authentication certificate
+ * (a cold module, cache off). */
+static bool card_shows(const char *holder)
+{
+	CK_SLOT_ID slot;
+	CK_SESSION_HANDLE session;
+	CK_OBJECT_CLASS klass = CKO_CERTIFICATE;
+	CK_ATTRIBUTE find = { CKA_CLASS, &klass, sizeof klass };
+	CK_OBJECT_HANDLE objects[16];
+	CK_ULONG count = 0, len;
+	bool shown = false;
+
+	p11_init();
+	if (p11_find_token("HPKI Auth", &slot) &&
+	    p11->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &session) == CKR_OK) {
+		if (p11->C_FindObjectsInit(session, &find, 1) == CKR_OK) {
+			p11->C_FindObjects(session, objects, 16, &count);
+			p11->C_FindObjectsFinal(session);
+		}
+		for (CK_ULONG o = 0; o < count && !shown; o++) {
+			unsigned char *value = p11_attr(session, objects[o], CKA_VALUE, &len);
+
+			shown = same_file(value, len, holder, "auth.crt.der");
+			free(value);
+		}
+		p11->C_CloseSession(session);
+	}
+	p11_finalize();
+	return shown;
+}
+
+/* Swaps the card and waits (at most 15 s) until pcscd and the module see the new one. */
+static void swap_to(const char *holder)
+{
+	setenv("HPKI_PKCS11_CACHE", "off", 1); /* the cache meets the new card in the test */
+	if (card_shows(holder)) {
+		unsetenv("HPKI_PKCS11_CACHE");
+		return;
+	}
+	assert_int_equal(vcard_ctl(NULL, 0, "swap %s", holder), 0);
+	for (int i = 0; i < 150 && !card_shows(holder); i++)
+		usleep(100000);
+	assert_true(card_shows(holder));
+	unsetenv("HPKI_PKCS11_CACHE");
+}
+
+/* First process reads the card and fills the cache; the next ones confirm it. */
+static void test_cache_hit_and_miss(void **state)
+{
+	long cold, warm;
+
+	(void)state;
+	fresh_cache();
+	swap_to("doctor");
+	cold = list_and_check_holder("doctor");
+	warm = list_and_check_holder("doctor");
+	print_message("doctor: first process %ld APDUs, second %ld\n", cold, warm);
+	assert_int_equal(cold, expected("HPKI_COST_LIST"));
+	assert_int_equal(warm, expected("HPKI_COST_WARM"));
+	assert_int_equal(list_and_check_holder("doctor"), warm);
+}
+
+static long list_auth_only(void)
+{
+	CK_ULONG objects;
+	long before = vcard_stat("apdus");
+
+	setenv("HPKI_PKCS11_TOKENS", "auth", 1);
+	p11_init();
+	assert_int_equal(list_everything(&objects), 1);
+	p11_finalize();
+	unsetenv("HPKI_PKCS11_TOKENS");
+	return vcard_stat("apdus") - before;
+}
+
+/* A browser (authentication token only) and a tool (both) take turns: the whole
+ * card's entry serves both; the browser's narrower entry never displaces it. */
+static void test_cache_browser_and_tool(void **state)
+{
+	(void)state;
+	fresh_cache();
+	swap_to("doctor");
+	assert_int_equal(list_auth_only(), expected("HPKI_COST_LIST_AUTH"));
+	assert_int_equal(list_auth_only(), expected("HPKI_COST_WARM_AUTH"));
+	/* The tool's first process: the browser's entry does not cover the signature
+	 * application, so it is not even tried; the card is read in full. */
+	assert_int_equal(list_and_check_holder("doctor"), expected("HPKI_COST_LIST"));
+	assert_int_equal(list_auth_only(), expected("HPKI_COST_WARM_AUTH"));
+	assert_int_equal(list_and_check_holder("doctor"), expected("HPKI_COST_WARM"));
+	assert_int_equal(list_auth_only(), expected("HPKI_COST_WARM_AUTH"));
+}
+
+/* Another holder's card, a renewed certificate on the same holder's card, and back:
+ * the card's own certificates every time. */
+static void test_cache_swapped_and_renewed(void **state)
+{
+	static const char *const holders[] = { "pharmacist", "renewed", "doctor", "pharmacist" };
+
+	(void)state;
+	fresh_cache();
+	swap_to("doctor");
+	list_and_check_holder("doctor");
+	for (size_t h = 0; h < sizeof holders / sizeof holders[0]; h++) {
+		long first, second;
+
+		swap_to(holders[h]);
+		first = list_and_check_holder(holders[h]);
+		second = list_and_check_holder(holders[h]);
+		print_message("%s after another card: %ld APDUs, then %ld\n", holders[h], first, second);
+		assert_int_equal(second, expected("HPKI_COST_WARM"));
+		/* The previous card's entry is tried first and unmasked by one certificate
+		 * read (HPKI_COST_MISS); a card seen before is then found by that
+		 * certificate, one not seen yet is read in full. */
+		assert_int_equal(first, (h < 2 ? expected("HPKI_COST_LIST") : expected("HPKI_COST_WARM")) +
+					       expected("HPKI_COST_MISS"));
+	}
+}
+
+/* Calls fn(path) on every file of the cache directory. */
+static void each_cache_file(void (*fn)(const char *path))
+{
+	DIR *d = opendir(cache_dir);
+	struct dirent *e;
+	int files = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL) {
+		char path[600];
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "%s/%s", cache_dir, e->d_name);
+		fn(path);
+		files++;
+	}
+	closedir(d);
+	assert_true(files >= 2); /* an entry and its hint */
+}
+
+static void flip_middle(const char *path)
+{
+	FILE *f = fopen(path, "r+b");
+	long size;
+	int c;
+
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	fseek(f, size / 2, SEEK_SET);
+	c = fgetc(f);
+	fseek(f, size / 2, SEEK_SET);
+	fputc(c ^ 0x55, f);
+	fclose(f);
+}
+
+static void truncate_half(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(truncate(path, st.st_size / 2), 0);
+}
+
+static char planted[600]; /* a valid entry of the pharmacist's card, outside the cache */
+
+/* Replaced by that entry (the hint is left: it names the doctor's entry). */
+static void replace_by_other(const char *path)
+{
+	char cmd[1300];
+
+	if (strstr(path, ".hint") != NULL)
+		return;
+	snprintf(cmd, sizeof cmd, "cp '%s' '%s'", planted, path);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void keep_entry(const char *path)
+{
+	char cmd[1300];
+
+	if (strstr(path, ".hint") != NULL)
+		return;
+	snprintf(cmd, sizeof cmd, "cp '%s' '%s'", path, planted);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void test_cache_files_damaged_or_replaced(void **state)
+{
+	void (*damage[])(const char *) = { flip_middle, truncate_half, replace_by_other };
+
+	(void)state;
+	snprintf(planted, sizeof planted, "%s.pharmacist", cache_dir);
+	fresh_cache();
+	swap_to("pharmacist");
+	list_and_check_holder("pharmacist");
+	each_cache_file(keep_entry);
+	swap_to("doctor");
+	for (size_t k = 0; k < sizeof damage / sizeof damage[0]; k++) {
+		long cost;
+
+		fresh_cache();
+		list_and_check_holder("doctor");
+		each_cache_file(damage[k]);
+		/* Noticed: the card is read in full and shown as it is. A valid entry of
+		 * another card costs the confirmation reads that unmask it. */
+		cost = list_and_check_holder("doctor");
+		print_message("damage %zu: %ld APDUs\n", k, cost);
+		assert_int_equal(cost, expected("HPKI_COST_LIST") + (k == 2 ? expected("HPKI_COST_MISS") : 0));
+		assert_int_equal(list_and_check_holder("doctor"), expected("HPKI_COST_WARM"));
+	}
+	unlink(planted);
+}
+
+/* A directory open to others is not used; one that cannot be made is no error. */
+static void test_cache_directory_unusable(void **state)
+{
+	(void)state;
+	fresh_cache();
+	assert_int_equal(mkdir(cache_dir, 0777), 0);
+	assert_int_equal(chmod(cache_dir, 0777), 0);
+	assert_int_equal(list_and_check_holder("doctor"), expected("HPKI_COST_LIST"));
+	assert_int_equal(list_and_check_holder("doctor"), expected("HPKI_COST_LIST"));
+	assert_int_equal(rmdir(cache_dir), 0);
+	/* A file where the directory should be. */
+	{
+		FILE *f = fopen(cache_dir, "w");
+
+		assert_non_null(f);
+		fclose(f);
+	}
+	assert_int_equal(list_and_check_holder("doctor"), expected("HPKI_COST_LIST"));
+	assert_int_equal(list_and_check_holder("doctor"), expected("HPKI_COST_LIST"));
+	unlink(cache_dir);
+}
+
+/* A full disk (RLIMIT_FSIZE: writes fail with EFBIG), then processes filling the
+ * cache at once: never a half-written entry used. */
+static void test_cache_full_disk_and_concurrent_writers(void **state)
+{
+	struct rlimit tiny = { 100, 100 };
+	pid_t pids[4];
+	int status;
+
+	(void)state;
+	fresh_cache();
+	pids[0] = fork();
+	assert_true(pids[0] >= 0);
+	if (pids[0] == 0) {
+		signal(SIGXFSZ, SIG_IGN);
+		setrlimit(RLIMIT_FSIZE, &tiny);
+		_exit(list_and_check_holder("doctor") == expected("HPKI_COST_LIST") ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pids[0], &status, 0), pids[0]);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* Nothing usable was left: the next process reads the card in full. */
+	assert_int_equal(list_and_check_holder("doctor"), expected("HPKI_COST_LIST"));
+	fresh_cache();
+	for (int i = 0; i < 4; i++) {
+		pids[i] = fork();
+		assert_true(pids[i] >= 0);
+		if (pids[i] == 0)
+			_exit(list_and_check_holder("doctor") > 0 ? 0 : 1);
+	}
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	assert_int_equal(list_and_check_holder("doctor"), expected("HPKI_COST_WARM"));
+}
+
+/* The authentication key in a logged-in session: one APDU (PSO) per signature when
+ * nothing else touched the card; after another program selected the signature
+ * application, the module's checks catch it: never a wrong signature. */
+static void test_auth_signature_is_one_apdu(void **state)
+{
+	CK_MECHANISM mech = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+	CK_SLOT_ID slot;
+	CK_SESSION_HANDLE session;
+	CK_OBJECT_CLASS klass = CKO_PRIVATE_KEY;
+	CK_ATTRIBUTE find = { CKA_CLASS, &klass, sizeof klass };
+	CK_OBJECT_HANDLE key;
+	CK_ULONG count, sig_len;
+	CK_BYTE sig[512];
+	CK_RV rv;
+	char cmd[1024];
+	const char *module = getenv("HPKI_MODULE") != NULL ? getenv("HPKI_MODULE") : ".libs/hpki-pkcs11.so";
+	long before = 0;
+
+	(void)state;
+	p11_init();
+	assert_true(p11_find_token("HPKI Auth", &slot));
+	assert_int_equal(p11->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &session), CKR_OK);
+	assert_int_equal(p11->C_Login(session, CKU_USER, (CK_UTF8CHAR_PTR) "1234", 4), CKR_OK);
+	assert_int_equal(p11->C_FindObjectsInit(session, &find, 1), CKR_OK);
+	assert_int_equal(p11->C_FindObjects(session, &key, 1, &count), CKR_OK);
+	assert_int_equal(p11->C_FindObjectsFinal(session), CKR_OK);
+	assert_int_equal(count, 1);
+	for (int i = 0; i < 6; i++) {
+		if (i == 1)
+			before = vcard_stat("apdus");
+		sig_len = sizeof sig;
+		assert_int_equal(p11->C_SignInit(session, &mech, key), CKR_OK);
+		assert_int_equal(p11->C_Sign(session, (CK_BYTE_PTR) "cost", 4, sig, &sig_len), CKR_OK);
+	}
+	assert_int_equal(vcard_stat("apdus") - before, 5 * expected("HPKI_COST_AUTH_SIGNATURE")); /* PSO only */
+	/* Another program reads the signature application. */
+	snprintf(cmd, sizeof cmd, "HPKI_PKCS11_TOKENS=sign pkcs11-tool --module '%s' -O >/dev/null 2>&1", module);
+	assert_int_equal(system(cmd), 0);
+	sig_len = sizeof sig;
+	assert_int_equal(p11->C_SignInit(session, &mech, key), CKR_OK);
+	rv = p11->C_Sign(session, (CK_BYTE_PTR) "cost", 4, sig, &sig_len);
+	/* Its SELECT ended our login on this one-channel card: said so, nothing signed
+	 * with the other key (the module verifies every signature with the certificate). */
+	assert_int_equal(rv, CKR_USER_NOT_LOGGED_IN);
+	p11_finalize();
+}
+
+/* A failed assertion leaves the module initialised and the environment set. */
+static int teardown(void **state)
+{
+	(void)state;
+	p11->C_Finalize(NULL);
+	unsetenv("HPKI_PKCS11_TOKENS");
+	unsetenv("HPKI_PKCS11_REFRESH_INTERVAL");
+	setenv("HPKI_PKCS11_CACHE", "off", 1);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_cold_listing_costs_exactly, teardown),
+		cmocka_unit_test_teardown(test_hidden_token_is_not_read, teardown),
+		cmocka_unit_test_teardown(test_polling_costs_nothing, teardown),
+		cmocka_unit_test_teardown(test_auth_signature_is_one_apdu, teardown),
+		cmocka_unit_test_teardown(test_cache_hit_and_miss, teardown),
+		cmocka_unit_test_teardown(test_cache_swapped_and_renewed, teardown),
+		cmocka_unit_test_teardown(test_cache_browser_and_tool, teardown),
+		cmocka_unit_test_teardown(test_cache_files_damaged_or_replaced, teardown),
+		cmocka_unit_test_teardown(test_cache_directory_unusable, teardown),
+		cmocka_unit_test_teardown(test_cache_full_disk_and_concurrent_writers, teardown),
+	};
+
+	/* The counting tests above read a cold card: no cache there. */
+	snprintf(cache_dir, sizeof cache_dir, "/tmp/hpki-cost-cache.%ld", (long)getpid());
+	setenv("HPKI_PKCS11_CACHE", "off", 1);
+	p11_load();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
