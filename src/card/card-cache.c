@@ -448,7 +448,10 @@ static bool read_hint(const struct hpki_card *card, char name[80])
 	hint_name(card, hint);
 	if (!hpki_cache_file_read(card->cache_dir, hint, &data, &len))
 		return false;
-	ok = len == 2 * DIGEST_LEN && strspn((const char *)data, "0123456789abcdef") >= len;
+	/* The file's bytes are not a C string: check each one, within len. */
+	ok = len == 2 * DIGEST_LEN;
+	for (size_t i = 0; ok && i < len; i++)
+		ok = (data[i] >= '0' && data[i] <= '9') || (data[i] >= 'a' && data[i] <= 'f');
 	if (ok) {
 		memcpy(name, data, len);
 		name[len] = '\0';
