@@ -13,7 +13,7 @@
 #   4. dpkg --purge: every path the packages brought is gone, the paths that existed
 #      before are still there, dpkg knows nothing of them, p11-kit lists the modules
 #      it listed before.
-# Refuses to run when hpki-pkcs11 or hpki-vcard is already installed (it would not
+# Refuses to run when hpki-pkcs11, hpki-vcard or hpki-tool is already installed (it would not
 # leave the machine as it found it). Ends with "N passed, N failed".
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,7 +23,7 @@ passed=0 failed=0
 pass() { passed=$((passed + 1)); echo "PASS: $*"; }
 fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
 finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit; }
-pkgs=(hpki-pkcs11 hpki-vcard)
+pkgs=(hpki-pkcs11 hpki-vcard hpki-tool)
 # dpkg with its lock: another apt or dpkg may hold it; wait (15 min), never break it.
 dpkg_wait() {
 	local i out rc
@@ -126,9 +126,10 @@ if diff -u "$work/existing-before" "$work/existing-after"; then
 else
 	fail "paths differ after dpkg --purge (diff above: + left behind, - removed)"
 fi
-left=$(ls /var/lib/dpkg/info/hpki-pkcs11.* /var/lib/dpkg/info/hpki-pkcs11:*.* /var/lib/dpkg/info/hpki-vcard.* 2>/dev/null)
+left=$(ls /var/lib/dpkg/info/hpki-pkcs11.* /var/lib/dpkg/info/hpki-pkcs11:*.* /var/lib/dpkg/info/hpki-vcard.* \
+	/var/lib/dpkg/info/hpki-tool.* 2>/dev/null)
 known=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${pkgs[@]}" 2>/dev/null | grep -v ' not-installed$')
-if [ -z "$left$known" ]; then pass "dpkg has forgotten both packages"; else fail "dpkg still knows: $known $left"; fi
+if [ -z "$left$known" ]; then pass "dpkg has forgotten the packages"; else fail "dpkg still knows: $known $left"; fi
 p11-kit list-modules 2>/dev/null | grep '^[^ ]' | sort >"$work/modules-after"
 if diff -u "$work/modules-before" "$work/modules-after"; then
 	pass "p11-kit lists the modules it listed before"
