@@ -501,6 +501,10 @@ CK_RV hpki_token_login(struct hpki_token *token, CK_USER_TYPE user, const CK_UTF
 
 	if (pin == NULL) /* no PIN pad: vpcd and HPKI readers offer none */
 		return CKR_ARGUMENTS_BAD;
+	/* Any new login attempt ends the consent of an earlier C_Login(CKU_USER): a PIN
+	 * typed for this signature, right or wrong, is the user's answer now, and a wrong
+	 * VERIFY also clears the card's verification. */
+	token->user_login_consent = false;
 	rv = check_pin(token, pin, pin_len);
 	if (rv != CKR_OK) {
 		hpki_error("C_Login: PIN of %lu characters rejected before sending (%s)", (unsigned long)pin_len,

@@ -117,8 +117,8 @@ page_checks() { # name protocol signature-regex
 	grep -E 'depth=|error|alert' "$log" | head -n 8
 	echo "-- page (from Chromium):"
 	grep -E '^complete|Protocol|New, |Peer signature|Peer signing|Client certificate|subject=|issuer=' "$page" | head -n 10
-	check "$name: s_server verified the holder's certificate (depth=0 ... CN = $EE_LABEL)" \
-		grep -q "depth=0 .*CN = $EE_LABEL" "$log"
+	check "$name: s_server verified the holder's certificate (depth=0 ... CN = $HOLDER_CN)" \
+		grep -q "depth=0 .*CN = $HOLDER_CN" "$log"
 	sed -n '/Client certificate/,$p' "$page" |
 		sed -n '/-----BEGIN CERTIFICATE-----/,/-----END CERTIFICATE-----/p' >"$WORK/$name-client.pem"
 	check "$name: the page shows the client certificate = test/pki/doctor/auth.crt.pem" \

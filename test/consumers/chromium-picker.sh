@@ -63,8 +63,8 @@ text=$(ocr "$f" "" bw)
 printf '%s\n' "$text" | grep -v '^ *$' | sed 's/^/   picker (tesseract): /'
 rows=$(grep -cE "TEST-HPKI|Root CA|MHLW" <<<"$text")
 check "$name: exactly one certificate row (rows read: $rows)" test "$rows" = 1
-check "$name: ...'$EE_LABEL' issued by the HPKI authentication CA (TEST-HPKI-01-Auth…)" \
-	grep -q "$EE_LABEL.*TEST-HPKI-01-Aut" <<<"$text"
+check "$name: ...'$HOLDER_CN' issued by the HPKI authentication CA (TEST-HPKI-01-Auth…)" \
+	grep -q "$HOLDER_CN.*TEST-HPKI-01-Aut" <<<"$text"
 no_ca() { ! grep -qE 'Root CA|MHLW|SignCA|AuthCA-for|HPKI-01-Sign' <<<"$text"; }
 check "$name: no CA certificate listed (no root, AuthCA or SignCA subject)" no_ca
 w=$(xdotool search --onlyvisible --name ' - Chromium$' | head -n 1)

@@ -78,14 +78,22 @@ cat cmsv.out
 check "openssl cms -verify of the jar's signature block (META-INF/*.RSA) against the test root" \
 	grep -q 'Verification successful' cmsv.out
 
-echo "== jarsigner with the signature key: OpenJDK 17 SunPKCS11 has no context-specific login"
+echo "== jarsigner with the signature key: the keystore login authorises its one signature"
+# OpenJDK 17's SunPKCS11 has no context-specific login; the VERIFY of its
+# C_Login(CKU_USER) is the consent for the next signature (as for JAHIS G31 A.4
+# software), and for that one only.
 : >"$HPKI_PKCS11_DEBUG_FILE"
+"$HPKI_VCARD" ctl stats-reset >/dev/null
 step 120 jarsigner "${P11[@]}" -providerArg "$WORK/sign.cfg" -storepass "$SIGN_PIN" \
 	-signedjar referral-sig.jar referral.jar "$EE_LABEL" </dev/null >jarsign2.out 2>&1
 rc=$?
 grep -E 'jarsigner|error' jarsign2.out | head -n 2
-check "jarsigner fails (rc=$rc) with CKR_USER_NOT_LOGGED_IN: the module refuses a signature without the per-signature PIN" \
-	sh -c "test $rc != 0 && grep -q CKR_USER_NOT_LOGGED_IN jarsign2.out"
+check "jarsigner with the signature key exits 0 (rc=$rc)" test "$rc" = 0
+check "...one VERIFY with a PIN and one signature on the card" \
+	test "$("$HPKI_VCARD" ctl stats | tr " " "\n" | sed -n "s/^verify_pin=//p")/$("$HPKI_VCARD" ctl stats | tr " " "\n" | sed -n "s/^ins_2A=//p")" = 1/1
+step 60 jarsigner -verify -verbose -certs referral-sig.jar >jarverify2.out 2>&1
+check "...jar verified, signed by the holder (CN=$HOLDER_CN)" \
+	sh -c "grep -q '^jar verified' jarverify2.out && grep -q 'Signed by \".*CN=$HOLDER_CN' jarverify2.out"
 
 echo "== HpkiSign.java: the signature key with a context-specific login"
 JOPTS=(--add-modules jdk.crypto.cryptoki --add-exports jdk.crypto.cryptoki/sun.security.pkcs11.wrapper=ALL-UNNAMED)

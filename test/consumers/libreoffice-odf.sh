@@ -161,7 +161,7 @@ check "a changed content.xml is refused by xmlsec1 (rc=$rc)" test "$rc" != 0
 echo "== LibreOffice's own verification"
 uno signatures "$DOC" | tee "$OUT/lo-signatures.txt"
 check "LibreOffice: one signature, valid, certificate valid (CertificateValidity 0)" \
-	sh -c "test \$(wc -l <'$OUT/lo-signatures.txt') = 1 && grep -q '^valid=1 cert_status=0 .*subject=serialNumber=TEST0001,CN=$EE_LABEL,' '$OUT/lo-signatures.txt'"
+	sh -c "test \$(wc -l <'$OUT/lo-signatures.txt') = 1 && grep -q '^valid=1 cert_status=0 .*subject=serialNumber=TEST0001,CN=$HOLDER_CN,' '$OUT/lo-signatures.txt'"
 "$HPKI_VCARD" ctl stats-reset >/dev/null
 uno open "$DOC"
 w=$(wait_window '^referral\.odt \(Signed\) - LibreOffice Writer$' 30)

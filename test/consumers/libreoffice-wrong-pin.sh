@@ -58,7 +58,9 @@ key_to "$w" Return # Export
 fw=$(wait_window '^Export$' 30)
 check "file dialog 'Export'" test -n "$fw"
 key_to "$fw" ctrl+a
-xdotool type --delay 20 "$PDF"
+sleep 0.3
+# Slowly: the file name field autocompletes, and fast keys arrive out of order under load.
+xdotool type --delay 120 "$PDF"
 t0=$(date +%s%N)
 key_to "$fw" Return
 wait_no_window '^Export$' 10

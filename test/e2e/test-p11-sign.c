@@ -398,6 +398,29 @@ static void test_signature_key_needs_a_fresh_context_login_every_time(void **sta
 	close_token(&t);
 }
 
+/* The consent of C_Login(CKU_USER) ends with any later login attempt: a wrong PIN
+ * typed for this very signature must not let the earlier login sign (LibreOffice's
+ * PDF export: right token PIN, then a wrong "Certificate password"). */
+static void test_wrong_context_pin_ends_the_user_login_consent(void **state)
+{
+	struct token t;
+	CK_MECHANISM mech = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+	unsigned char sig[512];
+	CK_ULONG sig_len = sizeof sig;
+	long pso;
+
+	open_token(&t, "HPKI Sign");
+	assert_int_equal(login(&t, CKU_USER, t.pin), CKR_OK);
+	assert_int_equal(p11->C_SignInit(t.session, &mech, t.key), CKR_OK);
+	assert_int_equal(login(&t, CKU_CONTEXT_SPECIFIC, "0001"), CKR_PIN_INCORRECT);
+	pso = vcard_stat("ins_2A");
+	assert_int_equal(p11->C_Sign(t.session, (CK_BYTE_PTR)message, sizeof message, sig, &sig_len),
+			 CKR_USER_NOT_LOGGED_IN);
+	assert_int_equal(vcard_stat("ins_2A"), pso); /* nothing reached the card */
+	assert_int_equal(login(&t, CKU_USER, t.pin), CKR_USER_ALREADY_LOGGED_IN);
+	close_token(&t);
+}
+
 /* Another PC/SC client on the same card, as another process would be. */
 static void other_client(bool reset, const unsigned char *apdu, size_t apdu_len)
 {
@@ -657,6 +680,7 @@ int main(void)
 		T(test_one_login_is_one_verify_and_pin_rules_cost_nothing),
 		T(test_wrong_pin_costs_exactly_one_try),
 		T(test_signature_key_needs_a_fresh_context_login_every_time),
+		T(test_wrong_context_pin_ends_the_user_login_consent),
 		T(test_no_card_io_between_context_login_and_signature),
 		T(test_login_lost_by_reset_other_app_and_swap_is_reported),
 		T(test_two_processes_sign_on_the_two_tokens_at_once),
