@@ -44,7 +44,8 @@ struct buf {
 
 static void put(struct buf *b, const void *data, size_t len)
 {
-	if (b->failed)
+	/* An empty value may come with a NULL pointer: memcpy must not see it (C11 7.24.1). */
+	if (b->failed || len == 0)
 		return;
 	if (b->len + len > b->cap) {
 		size_t cap = (b->len + len) * 2;
@@ -544,7 +545,7 @@ static bool hint_exists(const struct hpki_card *card, const char *hint)
 void hpki_card_cache_store(const struct hpki_card *card)
 {
 	struct buf b = { 0 };
-	struct loaded l;
+	struct loaded l = { 0 };
 	const struct hpki_cert *ee;
 	char name[80], hint[80];
 	bool faithful;
@@ -553,6 +554,7 @@ void hpki_card_cache_store(const struct hpki_card *card)
 	    (ee = hpki_card_key_certificate(&card->apps[0])) == NULL)
 		return;
 	if (!encode(card, &b) || !decode(b.data, b.len, &l, false)) {
+		loaded_free(&l); /* a decode that stopped half-way holds certificates */
 		free(b.data);
 		return;
 	}
