@@ -296,7 +296,8 @@ static bool decode(const uint8_t *data, size_t len, struct loaded *l, bool parse
 	return l->app_count > 0;
 }
 
-static bool load(const struct hpki_card *card, const char *name, struct loaded *l)
+/* Reads and decodes entry `name`; *digest is its trailer (SHA-256 of its content). */
+static bool load(const struct hpki_card *card, const char *name, struct loaded *l, uint8_t digest[DIGEST_LEN])
 {
 	uint8_t *data;
 	size_t len;
@@ -305,6 +306,8 @@ static bool load(const struct hpki_card *card, const char *name, struct loaded *
 	if (!hpki_cache_file_read(card->cache_dir, name, &data, &len))
 		return false;
 	ok = decode(data, len, l, true);
+	if (ok)
+		memcpy(digest, data + len - DIGEST_LEN, DIGEST_LEN);
 	free(data);
 	if (!ok) {
 		hpki_info("cache entry %.16s…: damaged or unknown; the card is read", name);
@@ -389,11 +392,13 @@ static bool roles_cover(unsigned read, unsigned wanted)
 	return read == HPKI_ROLES_ALL || (wanted & ~read) == 0;
 }
 
-/* Moves the wanted applications of the entry into the card. */
-static void install(struct hpki_card *card, struct loaded *l)
+/* Moves the wanted applications of entry `name` into the card. */
+static void install(struct hpki_card *card, struct loaded *l, const char *name, const uint8_t digest[DIGEST_LEN])
 {
 	hpki_card_free_apps(card);
 	card->selected_app = 0;
+	snprintf(card->cache_entry, sizeof card->cache_entry, "%.64s", name);
+	memcpy(card->cache_entry_digest, digest, DIGEST_LEN);
 	for (size_t a = 0; a < l->app_count; a++) {
 		if (card->roles_wanted != HPKI_ROLES_ALL && l->apps[a].role != HPKI_ROLE_UNKNOWN &&
 		    (card->roles_wanted & HPKI_ROLE_BIT(l->apps[a].role)) == 0)
@@ -464,6 +469,7 @@ static bool read_hint(const struct hpki_card *card, char name[80])
 enum hpki_card_status hpki_card_cache_confirm(struct hpki_card *card, bool *hit)
 {
 	char name[80], other[80];
+	uint8_t digest[DIGEST_LEN];
 	struct loaded l;
 
 	*hit = false;
@@ -472,13 +478,13 @@ enum hpki_card_status hpki_card_cache_confirm(struct hpki_card *card, bool *hit)
 	for (int attempt = 0; attempt < 2; attempt++) {
 		enum hpki_card_status st;
 
-		if (!load(card, name, &l))
+		if (!load(card, name, &l, digest))
 			break;
 		if (!roles_cover(l.roles_read, card->roles_wanted)) {
 			loaded_free(&l);
 			break;
 		}
-		install(card, &l);
+		install(card, &l, name, digest);
 		st = confirm_installed(card, hit, other);
 		if (st != HPKI_CARD_OK || *hit) {
 			for (size_t i = 0; *hit && i < card->app_count; i++)
@@ -500,7 +506,32 @@ enum hpki_card_status hpki_card_cache_confirm(struct hpki_card *card, bool *hit)
 	}
 	hpki_card_free_apps(card);
 	card->selected_app = 0;
+	card->cache_entry[0] = '\0';
 	return HPKI_CARD_OK;
+}
+
+/*
+ * Warm start: installs entry `name` without asking the card, for a caller that holds
+ * proof that the card in the reader is the one that proved this entry (card-stay.c):
+ * the entry must be byte for byte the one proven then (its digest) and cover the
+ * roles shown now.
+ */
+bool hpki_card_cache_install_proven(struct hpki_card *card, const char *name, const uint8_t digest[DIGEST_LEN])
+{
+	uint8_t found[DIGEST_LEN];
+	struct loaded l;
+
+	if (card->cache_dir == NULL || !load(card, name, &l, found))
+		return false;
+	if (memcmp(found, digest, DIGEST_LEN) != 0 || !roles_cover(l.roles_read, card->roles_wanted)) {
+		hpki_info("cache entry %.16s…: not the one proven on this stay of the card", name);
+		loaded_free(&l);
+		return false;
+	}
+	install(card, &l, name, digest);
+	for (size_t i = 0; i < card->app_count; i++)
+		hpki_card_settle_modulus(&card->apps[i]);
+	return card->app_count > 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -542,7 +573,7 @@ static bool hint_exists(const struct hpki_card *card, const char *hint)
 	return found;
 }
 
-void hpki_card_cache_store(const struct hpki_card *card)
+void hpki_card_cache_store(struct hpki_card *card)
 {
 	struct buf b = { 0 };
 	struct loaded l = { 0 };
@@ -567,8 +598,13 @@ void hpki_card_cache_store(const struct hpki_card *card)
 		hint_name(card, hint);
 		/* An entry of some applications only (a browser's) names itself in the hint
 		 * only when there is none: a whole card's entry serves every process. */
-		if (hpki_cache_file_write(card->cache_dir, name, b.data, b.len) &&
-		    (roles_cover(card->roles_wanted, ALL_KNOWN_ROLES) || !hint_exists(card, hint)))
+		if (!hpki_cache_file_write(card->cache_dir, name, b.data, b.len)) {
+			free(b.data);
+			return;
+		}
+		snprintf(card->cache_entry, sizeof card->cache_entry, "%.64s", name);
+		memcpy(card->cache_entry_digest, b.data + b.len - DIGEST_LEN, DIGEST_LEN);
+		if (roles_cover(card->roles_wanted, ALL_KNOWN_ROLES) || !hint_exists(card, hint))
 			(void)hpki_cache_file_write(card->cache_dir, hint, (const uint8_t *)name, strlen(name));
 	} else
 		hpki_info("cache: this card's directories do not survive the codec; not cached");

@@ -21,6 +21,20 @@ struct pin_op {
 };
 
 
+/* What a VERIFY taught about the application's counter, kept for this card's stay
+ * record (card-stay.c): later processes show it without asking the card. */
+static void note_pin_outcome(struct hpki_card *card, size_t app, enum hpki_card_status st, bool verified, int tries)
+{
+	struct hpki_app *a = &card->apps[app];
+
+	if (st != HPKI_CARD_OK && st != HPKI_CARD_PIN_INCORRECT && st != HPKI_CARD_PIN_LOCKED)
+		return;
+	a->pin_status_read = true;
+	a->pin_locked = st == HPKI_CARD_PIN_LOCKED;
+	a->pin_tries_left = a->pin_locked ? 0 : verified ? -1 : tries;
+	hpki_card_stay_pin_changed(card);
+}
+
 /* VERIFY: 00 20 00 <pwdReference> [Lc PIN] (G31 C.3). */
 static enum hpki_card_status verify(struct hpki_card *card, const struct hpki_app *app, const uint8_t *pin,
 				    size_t pin_len, uint16_t *sw)
@@ -94,6 +108,7 @@ enum hpki_card_status hpki_card_pin_status(struct hpki_card *card, size_t app, b
 	st = hpki_card_run_in_transaction(card, pin_status_op, &op, true);
 	*verified = st == HPKI_CARD_OK && op.verified;
 	*tries_left = op.tries_left;
+	note_pin_outcome(card, app, st, *verified, op.tries_left);
 	return st;
 }
 
@@ -131,6 +146,7 @@ static enum hpki_card_status verify_pin(struct hpki_card *card, size_t app, cons
 	st = hold ? hpki_card_run_and_hold(card, verify_pin_op, &op)
 		  : hpki_card_run_in_transaction(card, verify_pin_op, &op, false);
 	*tries_left = op.tries_left;
+	note_pin_outcome(card, app, st, st == HPKI_CARD_OK, op.tries_left);
 	return st;
 }
 

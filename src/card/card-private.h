@@ -82,8 +82,24 @@ enum hpki_card_status hpki_card_read_pin_counter(struct hpki_card *card, struct 
  * card is read in full. Only card I/O errors are returned. */
 enum hpki_card_status hpki_card_cache_confirm(struct hpki_card *card, bool *hit);
 
-/* After a full read: stores what was read (atomically; failures only logged). */
-void hpki_card_cache_store(const struct hpki_card *card);
+/* After a full read: stores what was read (atomically; failures only logged) and
+ * names the entry in card->cache_entry. */
+void hpki_card_cache_store(struct hpki_card *card);
+/* Installs entry `name` with no APDU when its content digest is `digest` (the entry
+ * proven on this stay of the card, card-stay.c); false when it is not. */
+bool hpki_card_cache_install_proven(struct hpki_card *card, const char *name, const uint8_t digest[32]);
+
+/* card-stay.c: warm start (doc/card-cache.md "Warm start"). Before an enumeration:
+ * true when a process of this user proved a cache entry on this very stay of the card
+ * in the reader, and the entry is now installed (no APDU sent). */
+bool hpki_card_stay_start(struct hpki_card *card);
+/* After a successful enumeration that read or confirmed the card: records the proof
+ * for later processes, when the stay mark did not change during the enumeration. */
+void hpki_card_stay_proven(struct hpki_card *card, const uint8_t mark_before[HPKI_STAY_MARK_LEN], bool marked);
+/* The card's PIN counters changed (VERIFY): the record follows, for later processes. */
+void hpki_card_stay_pin_changed(struct hpki_card *card);
+/* The stay mark now; false when the transport cannot tell. */
+bool hpki_card_stay_mark(struct hpki_card *card, uint8_t mark[HPKI_STAY_MARK_LEN]);
 
 /* card-sign.c: learns the signing path without a PIN try (MSE needs no authentication). */
 enum hpki_card_status hpki_card_probe_sign_method(struct hpki_card *card, struct hpki_app *app);

@@ -275,14 +275,21 @@ enum hpki_card_status hpki_card_enumerate_roles(struct hpki_card *card, unsigned
 enum hpki_card_status hpki_card_enumerate(struct hpki_card *card)
 {
 	unsigned long before = card->link.apdu_count;
-	enum hpki_card_status st = run_with_budget(card, enumerate_op, NULL, true, &hpki_card_budget_enumeration);
+	uint8_t mark[HPKI_STAY_MARK_LEN];
+	bool marked = card->cache_dir != NULL && hpki_card_stay_mark(card, mark);
+	enum hpki_card_status st;
 
+	if (marked && hpki_card_stay_start(card))
+		return HPKI_CARD_OK; /* logged there; nothing was sent */
+	st = run_with_budget(card, enumerate_op, NULL, true, &hpki_card_budget_enumeration);
 	if (st == HPKI_CARD_OK && card->app_count == 0)
 		st = HPKI_CARD_NOT_HPKI;
 	if (st != HPKI_CARD_OK)
 		hpki_card_free_apps(card);
 	else if (!card->from_cache)
 		hpki_card_cache_store(card);
+	if (st == HPKI_CARD_OK)
+		hpki_card_stay_proven(card, mark, marked);
 	hpki_info("enumeration of '%s': %s, %zu application(s), %lu APDUs", card->link.reader, hpki_card_status_text(st),
 		  card->app_count, card->link.apdu_count - before);
 	return st;

@@ -113,6 +113,17 @@ struct hpki_card {
 	/* The per-user card cache (card-cache.h), NULL when off; set by the caller. */
 	const char *cache_dir;
 	bool from_cache;           /* this enumeration was proven against the cache */
+	/* Warm start (doc/card-cache.md): set by the caller to let an enumeration use a
+	 * cache entry with no APDU at all when a process of this user proved it on this
+	 * very stay of the card in the reader (same stay mark, transport.h). */
+	bool warm_start;
+	bool from_stay;            /* this enumeration sent nothing: the stay proved it */
+	/* The cache entry the applications came from or went to (name, content digest),
+	 * and the stay mark it was proven under; empty when none. */
+	char cache_entry[65];
+	uint8_t cache_entry_digest[32];
+	uint8_t stay[HPKI_STAY_MARK_LEN];
+	bool stay_known;
 };
 
 #define HPKI_ROLE_BIT(role) (1u << (unsigned)(role))

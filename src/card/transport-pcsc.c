@@ -14,12 +14,18 @@
 
 #include "log.h"
 
+#include <fcntl.h>
+#include <openssl/evp.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <PCSC/winscard.h>
 #include <PCSC/wintypes.h>
+#include <PCSC/reader.h>
 
 /* pcsc-lite's pseudo reader: its state changes when a reader is plugged or unplugged. */
 #define PNP_NOTIFICATION_READER "\\\\?PnP?\\Notification"
@@ -448,6 +454,99 @@ static enum hpki_io_status pcsc_transmit(struct hpki_connection *conn, const uin
 	return status;
 }
 
+/* ------------------------------------------------------------------------ */
+/* The card's stay in the reader (issue 11: warm start without an APDU)        */
+
+/* Up to `max` bytes of a small system file; false when it cannot be read. */
+static bool read_small_file(const char *path, char *buf, size_t max, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, max);
+	close(fd);
+	if (n <= 0)
+		return false;
+	*len = (size_t)n;
+	return true;
+}
+
+/*
+ * Which run of pcscd answers us. pcsc-lite counts card events per reader from 0 at
+ * every start of pcscd (and at every plug of the reader), so a counter alone would
+ * match a card inserted after a restart. pcscd writes its pid file next to its socket
+ * at every start (pcscdaemon.c, PCSCLITE_RUN_PID); the file's identity and content
+ * name the run. The client finds the socket through PCSCLITE_CSOCK_NAME like
+ * libpcsclite does (pcscd.h PCSCLITE_CSOCK_NAME).
+ */
+static bool add_pcscd_run(EVP_MD_CTX *md)
+{
+	const char *sock = getenv("PCSCLITE_CSOCK_NAME");
+	char path[4096], content[32];
+	const char *slash;
+	struct stat st;
+	size_t len = 0;
+	long stamp[5];
+
+	if (sock == NULL || sock[0] != '/')
+		sock = "/run/pcscd/pcscd.comm";
+	slash = strrchr(sock, '/');
+	if ((size_t)snprintf(path, sizeof path, "%.*s/pcscd.pid", (int)(slash - sock), sock) >= sizeof path)
+		return false;
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || !read_small_file(path, content, sizeof content, &len))
+		return false;
+	stamp[0] = (long)st.st_dev;
+	stamp[1] = (long)st.st_ino;
+	stamp[2] = (long)st.st_mtim.tv_sec;
+	stamp[3] = st.st_mtim.tv_nsec;
+	stamp[4] = (long)st.st_ctim.tv_nsec;
+	return EVP_DigestUpdate(md, stamp, sizeof stamp) == 1 && EVP_DigestUpdate(md, content, len) == 1;
+}
+
+static bool add_field(EVP_MD_CTX *md, const void *data, size_t len)
+{
+	uint32_t n = (uint32_t)len;
+
+	return EVP_DigestUpdate(md, &n, sizeof n) == 1 && (len == 0 || EVP_DigestUpdate(md, data, len) == 1);
+}
+
+/*
+ * SHA-256 over: this boot, pcscd's run, the reader's name, its card event counter
+ * (SCardStatus gives it in the high 16 bits of the state, winscard_clnt.c), the ATR
+ * and, when the driver knows it, the reader's channel (a USB reader's bus address
+ * changes when it is plugged again, which resets the counter). Nothing is sent.
+ */
+static bool pcsc_stay_mark(struct hpki_connection *conn, uint8_t mark[HPKI_STAY_MARK_LEN])
+{
+	char name[HPKI_READER_NAME_MAX + 1], boot[64];
+	BYTE atr[MAX_ATR_SIZE], channel[16];
+	DWORD name_len = sizeof name, atr_len = sizeof atr, channel_len = sizeof channel, state = 0, protocol = 0;
+	uint32_t counter;
+	size_t boot_len = 0;
+	unsigned int out = 0;
+	EVP_MD_CTX *md;
+	bool ok;
+
+	if (SCardStatus(conn->handle, name, &name_len, &state, &protocol, atr, &atr_len) != SCARD_S_SUCCESS ||
+	    (state & SCARD_PRESENT) == 0 || name_len > sizeof name)
+		return false;
+	if (!read_small_file("/proc/sys/kernel/random/boot_id", boot, sizeof boot, &boot_len))
+		return false;
+	if (SCardGetAttrib(conn->handle, SCARD_ATTR_CHANNEL_ID, channel, &channel_len) != SCARD_S_SUCCESS)
+		channel_len = 0;
+	counter = (uint32_t)(state >> 16);
+	md = EVP_MD_CTX_new();
+	ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 && add_field(md, "hpki-stay-1", 11) &&
+	     add_field(md, boot, boot_len) && add_pcscd_run(md) && add_field(md, name, name_len) &&
+	     add_field(md, &counter, sizeof counter) && add_field(md, atr, atr_len) &&
+	     add_field(md, channel, channel_len) && EVP_DigestFinal_ex(md, mark, &out) == 1 &&
+	     out == HPKI_STAY_MARK_LEN;
+	EVP_MD_CTX_free(md);
+	return ok;
+}
+
 const struct hpki_transport_ops hpki_transport_pcsc = {
 	.open_context = pcsc_open_context,
 	.close_context = pcsc_close_context,
@@ -461,6 +560,7 @@ const struct hpki_transport_ops hpki_transport_pcsc = {
 	.begin = pcsc_begin,
 	.end = pcsc_end,
 	.transmit = pcsc_transmit,
+	.stay_mark = pcsc_stay_mark,
 };
 
 const struct hpki_transport_ops hpki_transport_pcsc_exclusive = {
@@ -475,6 +575,7 @@ const struct hpki_transport_ops hpki_transport_pcsc_exclusive = {
 	.begin = pcsc_begin,
 	.end = pcsc_end,
 	.transmit = pcsc_transmit,
+	.stay_mark = pcsc_stay_mark,
 };
 
 const char *hpki_io_status_text(enum hpki_io_status status)

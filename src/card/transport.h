@@ -15,6 +15,8 @@
 #define HPKI_READER_NAME_MAX 128
 /* Largest response an extended APDU can carry: 65536 data bytes + SW1 SW2. */
 #define HPKI_RESPONSE_MAX (65536 + 2)
+/* Size of a stay mark (SHA-256), see hpki_transport_ops.stay_mark. */
+#define HPKI_STAY_MARK_LEN 32
 
 enum hpki_io_status {
 	HPKI_IO_OK = 0,
@@ -72,6 +74,11 @@ struct hpki_transport_ops {
 	/* One APDU exchange; *resp_len in: capacity, out: length including SW1 SW2. */
 	enum hpki_io_status (*transmit)(struct hpki_connection *conn, const uint8_t *cmd, size_t cmd_len,
 					uint8_t *resp, size_t *resp_len);
+	/* A digest of what the resource manager says about the card's stay in the reader
+	 * (its run, the reader, the reader's card event counter, the ATR): the same mark
+	 * later means the card has not left the reader in between (doc/card-cache.md
+	 * "Warm start"). False when that cannot be told. No APDU. May be NULL. */
+	bool (*stay_mark)(struct hpki_connection *conn, uint8_t mark[HPKI_STAY_MARK_LEN]);
 };
 
 /* The real one. */

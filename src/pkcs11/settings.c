@@ -76,7 +76,7 @@ static void read_logout_reset(struct hpki_config *config)
 static char cache_path[4096];
 
 /* Only an absolute directory: a relative one would follow the process's cwd. */
-static const char *cache_directory(void)
+static const char *cache_directory(bool *warm_start)
 {
 	const char *mode = getenv("HPKI_PKCS11_CACHE");
 	const char *dir = getenv("HPKI_PKCS11_CACHE_DIR");
@@ -84,10 +84,13 @@ static const char *cache_directory(void)
 	const char *home = getenv("HOME");
 	int n;
 
+	*warm_start = true;
 	if (mode != NULL && strcmp(mode, "off") == 0)
 		return NULL;
-	if (mode != NULL && *mode != '\0' && strcmp(mode, "on") != 0)
-		hpki_error("HPKI_PKCS11_CACHE='%s' ignored: use off or on", mode);
+	if (mode != NULL && strcmp(mode, "confirm") == 0)
+		*warm_start = false;
+	else if (mode != NULL && *mode != '\0' && strcmp(mode, "on") != 0)
+		hpki_error("HPKI_PKCS11_CACHE='%s' ignored: use off, confirm or on", mode);
 	if (dir != NULL && dir[0] == '/')
 		n = snprintf(cache_path, sizeof cache_path, "%s", dir);
 	else if (base != NULL && base[0] == '/')
@@ -113,7 +116,7 @@ static void read_config(struct hpki_config *config)
 	}
 	read_shown_tokens(config);
 	read_logout_reset(config);
-	config->cache_dir = cache_directory();
+	config->cache_dir = cache_directory(&config->warm_start);
 	if (!config->show_signature)
 		hpki_info("showing the authentication token only (%s)",
 			  running_in_browser() ? "browser" : "HPKI_PKCS11_TOKENS");

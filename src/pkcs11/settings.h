@@ -29,10 +29,13 @@ struct hpki_config {
 	/* End this process's card-side logins by a card reset at C_Logout, last session
 	 * closed and C_Finalize (HPKI_PKCS11_LOGOUT_RESET=1, default; 0 keeps them). */
 	bool logout_reset;
-	/* The per-user card cache (doc/card-cache.md): HPKI_PKCS11_CACHE=off|on (on by
-	 * default), HPKI_PKCS11_CACHE_DIR, else $XDG_CACHE_HOME/hpki-pkcs11, else
+	/* The per-user card cache (doc/card-cache.md): HPKI_PKCS11_CACHE=off|confirm|on
+	 * (on by default), HPKI_PKCS11_CACHE_DIR, else $XDG_CACHE_HOME/hpki-pkcs11, else
 	 * ~/.cache/hpki-pkcs11. NULL when off or no directory can be named. */
 	const char *cache_dir;
+	/* "on": a card that stayed in the reader since a process of this user proved it
+	 * is not asked again (warm start); "confirm": it always proves itself. */
+	bool warm_start;
 };
 
 /* Reads the environment (HPKI_PKCS11_REFRESH_INTERVAL, HPKI_PKCS11_TOKENS,

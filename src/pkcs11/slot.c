@@ -430,6 +430,7 @@ static void read_card(struct hpki_reader *r)
 	status = hpki_card_attach(&r->card, transport, io_context, r->name);
 	r->card.link.cancel = card_io_cancel;
 	r->card.cache_dir = hpki_settings()->cache_dir;
+	r->card.warm_start = hpki_settings()->warm_start;
 	if (status == HPKI_CARD_OK)
 		status = hpki_card_enumerate_roles(&r->card, wanted_roles());
 	r->read_status = status;
