@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -36,6 +37,7 @@ struct row {
 	long apdus;
 	double seconds;
 	const char *minimum; /* APDUs the issue names as the least without a cache, or "-" */
+	const char *goal;    /* the issue's goal for the row, or "-" */
 };
 
 static FILE *results; /* bench-results.txt, appended per profile (issue 11) */
@@ -47,8 +49,8 @@ static void report(const struct row *r)
 	double apdus = (double)r->apdus / r->rounds, ms = r->seconds * 1000.0 / r->rounds;
 	char line[256];
 
-	snprintf(line, sizeof line, "| %-52s | %7.1f | %7s | %9.2f | %10.0f |\n", r->what, apdus,
-		 r->minimum != NULL ? r->minimum : "-", ms, ms + apdus * 15.0);
+	snprintf(line, sizeof line, "| %-52s | %7.1f | %7s | %7s | %9.2f | %10.0f |\n", r->what, apdus,
+		 r->minimum != NULL ? r->minimum : "-", r->goal != NULL ? r->goal : "-", ms, ms + apdus * 15.0);
 	fputs(line, stdout);
 	if (results != NULL)
 		fputs(line, results);
@@ -56,8 +58,8 @@ static void report(const struct row *r)
 
 static void header(const char *title)
 {
-	const char *head = "| scenario | APDUs | minimum without cache | ms (vcard) | ms @15 ms/APDU |\n"
-			   "|---|---|---|---|---|\n";
+	const char *head = "| scenario | APDUs | minimum without cache | goal | ms (vcard) | ms @15 ms/APDU |\n"
+			   "|---|---|---|---|---|---|\n";
 
 	printf("%s\n%s", title, head);
 	if (results != NULL)
@@ -76,8 +78,29 @@ static void drop_cache(void)
 	}
 }
 
+/* The card leaves the reader and comes back (pcscd sees both): a later process
+ * finds the cache but no proof of this stay, so the card proves itself. */
+static void reinsert_card(void)
+{
+	CK_SLOT_ID slots[16];
+	CK_ULONG n = 16;
+
+	setenv("HPKI_PKCS11_CACHE", "off", 1);
+	p11_init();
+	p11->C_GetSlotList(CK_FALSE, slots, &n);
+	p11_drain_events();
+	vcard_ctl(NULL, 0, "remove");
+	p11_wait_event(slots[0]);
+	vcard_ctl(NULL, 0, "insert");
+	p11_wait_event(slots[0]);
+	p11_finalize();
+	unsetenv("HPKI_PKCS11_CACHE");
+}
+
 /* A fresh module (what a new process is) lists every token and object. `cache`:
- * "off", "cold" (empty cache, this process fills it) or "warm". */
+ * "off", "cold" (empty cache, this process fills it), "warm" (the card stayed in the
+ * reader since a process proved it) or "reinserted" (the card has left and come
+ * back since: it proves itself against the cache). */
 static void bench_listing(struct row *r, const char *cache, const char *tokens)
 {
 	CK_SLOT_ID slots[16];
@@ -88,7 +111,7 @@ static void bench_listing(struct row *r, const char *cache, const char *tokens)
 	long before;
 	double start;
 
-	if (strcmp(cache, "warm") == 0) { /* one process to fill it */
+	if (strcmp(cache, "warm") == 0 || strcmp(cache, "reinserted") == 0) { /* one process to fill it */
 		drop_cache();
 		p11_init();
 		p11_token_slots(slots, 16);
@@ -99,6 +122,8 @@ static void bench_listing(struct row *r, const char *cache, const char *tokens)
 			setenv("HPKI_PKCS11_CACHE", "off", 1);
 		if (strcmp(cache, "cold") == 0)
 			drop_cache();
+		if (strcmp(cache, "reinserted") == 0)
+			reinsert_card();
 		if (tokens != NULL)
 			setenv("HPKI_PKCS11_TOKENS", tokens, 1);
 		before = vcard_stat("apdus");
@@ -121,28 +146,39 @@ static void bench_listing(struct row *r, const char *cache, const char *tokens)
 	}
 }
 
-/* NSS polls slot and token info about once a second: that must stay free. */
+/* NSS polls slot, token and session info about once a second, and some applications
+ * much faster: 10 s of it at 20 calls a second per slot must stay free. */
 static void bench_polling(struct row *r)
 {
 	CK_SLOT_ID slots[16];
 	CK_SLOT_INFO slot_info;
 	CK_TOKEN_INFO info;
-	CK_ULONG n;
+	CK_SESSION_INFO session_info;
+	CK_SESSION_HANDLE sessions[16];
+	CK_ULONG n, i;
 	long before;
 	double start;
-	int round;
 
 	p11_init();
 	n = p11_token_slots(slots, 16);
-	p11->C_GetTokenInfo(slots[0], &info);
+	for (i = 0; i < n; i++)
+		p11->C_OpenSession(slots[i], CKF_SERIAL_SESSION, NULL, NULL, &sessions[i]);
 	before = vcard_stat("apdus");
 	start = now();
-	for (round = 0; round < r->rounds; round++) {
-		p11->C_GetSlotInfo(slots[0], &slot_info);
-		p11->C_GetTokenInfo(slots[n - 1], &info);
+	r->rounds = 0;
+	while (now() - start < 10.0) {
+		for (i = 0; i < n; i++) {
+			p11->C_GetSlotInfo(slots[i], &slot_info);
+			p11->C_GetTokenInfo(slots[i], &info);
+			p11->C_GetSessionInfo(sessions[i], &session_info);
+		}
+		r->rounds++;
+		usleep(50000);
 	}
-	r->seconds = now() - start;
-	r->apdus = vcard_stat("apdus") - before;
+	/* One row per 10 s of polling: APDUs in all of it (the time column is the module's
+	 * own time per round, the sleeps left out). */
+	r->apdus = (vcard_stat("apdus") - before) * r->rounds;
+	r->seconds = 0;
 	p11_finalize();
 }
 
@@ -208,13 +244,17 @@ int main(void)
 	const char *note = getenv("HPKI_BENCH_NOTE") != NULL ? getenv("HPKI_BENCH_NOTE") : "";
 	bool short_only = strstr(note, "no-extended-length") != NULL;
 	const char *least = minimum_listing(profile, short_only);
-	struct row off = { "list tokens + objects, cache off", 5, 0, 0, least };
-	struct row cold = { "list tokens + objects, first process (empty cache)", 5, 0, 0, least };
-	struct row warm = { "list tokens + objects, later processes (cache)", 5, 0, 0, least };
-	struct row auth_only = { "list, authentication token only (browsers), cache off", 5, 0, 0, "-" };
-	struct row polling = { "C_GetSlotInfo + C_GetTokenInfo (per call)", 1000, 0, 0, "0" };
-	struct row auth = { "auth key: each signature after the first", 21, 0, 0, "1" };
-	struct row sign = { "sign key: each signature (+ context login) after the first", 21, 0, 0, "3" };
+	/* The issue's goals: a first process within the minimum, later ones at most 6
+	 * APDUs (10 on short-APDU cards); a card that left the reader proves itself. */
+	const char *later = least[0] == '5' ? "10" : "6";
+	struct row off = { "list tokens + objects, cache off", 5, 0, 0, least, "-" };
+	struct row cold = { "list tokens + objects, first process (empty cache)", 5, 0, 0, least, least };
+	struct row warm = { "list tokens + objects, later processes (card stayed)", 5, 0, 0, least, later };
+	struct row reinserted = { "list tokens + objects, later process, card reinserted", 3, 0, 0, least, "-" };
+	struct row auth_only = { "list, authentication token only (browsers), cache off", 5, 0, 0, "-", "-" };
+	struct row polling = { "10 s polling slot/token/session info (all of it)", 1, 0, 0, "0", "0" };
+	struct row auth = { "auth key: each signature after the first", 21, 0, 0, "1", "1" };
+	struct row sign = { "sign key: each signature (+ context login) after the first", 21, 0, 0, "3", "3" };
 	struct rusage usage;
 	char title[200];
 
@@ -228,6 +268,8 @@ int main(void)
 	report(&cold);
 	bench_listing(&warm, "warm", NULL);
 	report(&warm);
+	bench_listing(&reinserted, "reinserted", NULL);
+	report(&reinserted);
 	bench_listing(&auth_only, "off", "auth");
 	report(&auth_only);
 	bench_polling(&polling);
