@@ -424,8 +424,9 @@ enum hpki_card_status hpki_card_read_app(struct hpki_card *card, struct hpki_app
 				: app->key.usage & HPKI_KEY_USAGE_SIGN ? HPKI_ROLE_AUTHENTICATION
 									 : HPKI_ROLE_UNKNOWN;
 	hpki_card_settle_modulus(app);
-	st = hpki_card_read_pin_counter(card, app);
-	if (st != HPKI_CARD_OK)
-		return st;
-	return hpki_card_probe_sign_method(card, app);
+	/* The signing method (MSE + PSO, or JMA 2019's 80 2A 00 80) is not probed here:
+	 * an MSE SET costs an APDU per application and every card seen does MSE + PSO
+	 * (facts §4.2). The first signature learns it (card-sign.c) and the cache keeps
+	 * it (issue 11). */
+	return hpki_card_read_pin_counter(card, app);
 }

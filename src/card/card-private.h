@@ -85,7 +85,4 @@ enum hpki_card_status hpki_card_cache_confirm(struct hpki_card *card, bool *hit)
 /* After a full read: stores what was read (atomically; failures only logged). */
 void hpki_card_cache_store(const struct hpki_card *card);
 
-/* card-sign.c: learns the signing path without a PIN try (MSE needs no authentication). */
-enum hpki_card_status hpki_card_probe_sign_method(struct hpki_card *card, struct hpki_app *app);
-
 #endif
