@@ -9,6 +9,7 @@
 #include "log.h"
 
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -276,64 +277,223 @@ static enum hpki_card_status read_cd_entries(struct hpki_card *card, struct hpki
 	return HPKI_CARD_OK;
 }
 
-/* The same certificate in another application (JMA: the root CA in both) is parsed
+/* The same certificate elsewhere (JMA: the root CA in both applications) is parsed
  * once and shared (X509_up_ref); parsing is most of the module's CPU (issue 11). */
-static bool share_parsed(const struct hpki_card *card, struct hpki_cert *cert)
+static bool share_from(const struct hpki_cert *certs, size_t count, struct hpki_cert *cert)
+{
+	for (size_t c = 0; c < count; c++) {
+		const struct hpki_cert *other = &certs[c];
+
+		if (other != cert && other->x509 != NULL && other->der_len == cert->der_len &&
+		    memcmp(other->der, cert->der, cert->der_len) == 0 && X509_up_ref(other->x509) == 1) {
+			cert->x509 = other->x509;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* From the applications read before, or from this one's (`mine`, not in it yet). */
+static bool share_parsed(const struct hpki_card *card, const struct hpki_cert *mine, size_t mine_count,
+			 struct hpki_cert *cert)
 {
 	for (size_t a = 0; a < card->app_count; a++)
+		if (share_from(card->apps[a].certs, card->apps[a].cert_count, cert))
+			return true;
+	return share_from(mine, mine_count, cert);
+}
+
+/* One certificate EF into *cert; *kept false when the card has none there. */
+static enum hpki_card_status read_certificate(struct hpki_card *card, const struct hpki_cd_cert *entry,
+					      struct hpki_cert *mine, size_t mine_count, struct hpki_cert *cert, bool *kept)
+{
+	struct hpki_ef_ref ref;
+	bool found;
+	enum hpki_card_status st;
+
+	*kept = false;
+	if (!hpki_ef_ref_from_path(&entry->path, &ref)) {
+		hpki_error("certificate '%s': unusable path", entry->label);
+		return HPKI_CARD_BAD_RESPONSE;
+	}
+	st = hpki_card_read_ef(card, &ref, true, &cert->der, &cert->der_len, &found);
+	if (st != HPKI_CARD_OK)
+		return st;
+	if (!found || cert->der_len == 0) {
+		/* CD may list an optional CA certificate the issuer did not write. */
+		hpki_info("certificate '%s' %s; skipped", entry->label, found ? "EF is empty" : "not found");
+		free(cert->der);
+		cert->der = NULL;
+		cert->der_len = 0;
+		return HPKI_CARD_OK;
+	}
+	if (cert->der[0] != 0x30) {
+		hpki_error("certificate '%s' is not a DER SEQUENCE", entry->label);
+		free(cert->der);
+		cert->der = NULL;
+		cert->der_len = 0;
+		return HPKI_CARD_BAD_RESPONSE;
+	}
+	cert->info = *entry;
+	if (!share_parsed(card, mine, mine_count, cert))
+		hpki_card_parse_cert(cert);
+	*kept = true;
+	return HPKI_CARD_OK;
+}
+
+/*
+ * A CA certificate listed in the same way by two applications (JMA: the MHLW root,
+ * iD 20 and FID 0018 in both) is read once per enumeration (issue 11), but only when
+ * that is proven, since the two entries name two different EFs (a FID is relative to
+ * its application's DF, ISO 7816-4 §7.1.1; ISO 7816-15 §8.2) which may hold
+ * different certificates:
+ *  1. the EF.CD entries agree: authority, iD and path (ISO 7816-15 §8.7
+ *     CommonCertificateAttributes.iD, CommonObjectAttributes path);
+ *  2. the copy read from the earlier application issued (X509_check_issued) and
+ *     signed (X509_verify) a certificate that this application's own EFs gave in this
+ *     enumeration.
+ * Anything else is read from the card. A copy that is reused is the same parsed
+ * certificate (X509_up_ref), not a second parse.
+ */
+enum cert_state { CERT_NONE, CERT_READ, CERT_CANDIDATE, CERT_REUSED };
+
+static bool same_entry(const struct hpki_cd_cert *a, const struct hpki_cd_cert *b)
+{
+	return a->authority && b->authority && a->id_len == b->id_len && memcmp(a->id, b->id, a->id_len) == 0 &&
+	       a->path.len == b->path.len && a->path.len <= HPKI_CIO_PATH_MAX &&
+	       memcmp(a->path.efid_or_path, b->path.efid_or_path, a->path.len) == 0;
+}
+
+/* The certificate an earlier application of this enumeration read for the same entry. */
+static const struct hpki_cert *earlier_copy(const struct hpki_card *card, const struct hpki_app *app,
+					    const struct hpki_cd_cert *entry)
+{
+	for (size_t a = 0; a < card->app_count && &card->apps[a] != app; a++)
 		for (size_t c = 0; c < card->apps[a].cert_count; c++) {
 			const struct hpki_cert *other = &card->apps[a].certs[c];
 
-			if (other != cert && other->x509 != NULL && other->der_len == cert->der_len &&
-			    memcmp(other->der, cert->der, cert->der_len) == 0 && X509_up_ref(other->x509) == 1) {
-				cert->x509 = other->x509;
-				return true;
+			if (other->x509 != NULL && same_entry(&other->info, entry))
+				return other;
+		}
+	return NULL;
+}
+
+static bool issued_by(X509 *issuer, X509 *subject)
+{
+	EVP_PKEY *key = X509_get0_pubkey(issuer);
+
+	return key != NULL && X509_check_issued(issuer, subject) == X509_V_OK && X509_verify(subject, key) == 1;
+}
+
+/* Whether `ca` issued another certificate that this application's EFs gave (not
+ * itself: a self-signed copy proves nothing about the EF it stands for). */
+static bool issued_one_read(X509 *ca, const struct hpki_cert *certs, const enum cert_state *state, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		if (state[i] == CERT_READ && certs[i].x509 != NULL && X509_cmp(certs[i].x509, ca) != 0 &&
+		    issued_by(ca, certs[i].x509))
+			return true;
+	return false;
+}
+
+static enum hpki_card_status reuse(struct hpki_cert *cert, const struct hpki_cert *copy, const struct hpki_cd_cert *entry)
+{
+	cert->der = malloc(copy->der_len);
+	if (cert->der == NULL || X509_up_ref(copy->x509) != 1) {
+		free(cert->der);
+		cert->der = NULL;
+		return HPKI_CARD_NO_MEMORY;
+	}
+	memcpy(cert->der, copy->der, copy->der_len);
+	cert->der_len = copy->der_len;
+	cert->x509 = copy->x509;
+	cert->info = *entry;
+	hpki_info("certificate '%s': as listed by an earlier application, and it issued a certificate of this "
+		  "one: not read again", entry->label);
+	return HPKI_CARD_OK;
+}
+
+/*
+ * Settles the candidates: each proven one is reused; when none is, one is read from
+ * the card (its own EF then proves or refutes the others) — first one whose copy
+ * issued no other candidate's copy, i.e. the lowest in the chain (on the G31 B.4.6
+ * layout, where both applications list their issuing CA under iD 1A, that is the
+ * issuing CA, and the root is then proven by it).
+ */
+static enum hpki_card_status settle_candidates(struct hpki_card *card, struct hpki_cert *certs,
+					       const struct hpki_cd_cert *entries, const struct hpki_cert **copy,
+					       enum cert_state *state, size_t count)
+{
+	for (;;) {
+		bool progress = true;
+		size_t pick = count;
+		bool kept;
+		enum hpki_card_status st;
+
+		while (progress) {
+			progress = false;
+			for (size_t i = 0; i < count; i++) {
+				if (state[i] != CERT_CANDIDATE || !issued_one_read(copy[i]->x509, certs, state, count))
+					continue;
+				st = reuse(&certs[i], copy[i], &entries[i]);
+				if (st != HPKI_CARD_OK)
+					return st;
+				state[i] = CERT_REUSED;
+				progress = true;
 			}
 		}
-	return false;
+		for (size_t i = 0; i < count && pick == count; i++) {
+			bool issuer_of_other = false;
+
+			for (size_t j = 0; state[i] == CERT_CANDIDATE && j < count; j++)
+				issuer_of_other |= j != i && state[j] == CERT_CANDIDATE && issued_by(copy[i]->x509, copy[j]->x509);
+			if (state[i] == CERT_CANDIDATE && !issuer_of_other)
+				pick = i;
+		}
+		for (size_t i = 0; i < count && pick == count; i++)
+			if (state[i] == CERT_CANDIDATE)
+				pick = i;
+		if (pick == count)
+			return HPKI_CARD_OK;
+		hpki_info("certificate '%s': listed as by an earlier application, but not proven the same; read",
+			  entries[pick].label);
+		st = read_certificate(card, &entries[pick], certs, count, &certs[pick], &kept);
+		if (st != HPKI_CARD_OK)
+			return st;
+		state[pick] = kept ? CERT_READ : CERT_NONE;
+	}
 }
 
 static enum hpki_card_status read_certificates(struct hpki_card *card, struct hpki_app *app,
 					       const struct hpki_cd_cert *entries, size_t count)
 {
+	struct hpki_cert got[HPKI_APP_MAX_CERTS];
+	const struct hpki_cert *copy[HPKI_APP_MAX_CERTS];
+	enum cert_state state[HPKI_APP_MAX_CERTS];
+	enum hpki_card_status st = HPKI_CARD_OK;
+
 	if (count > HPKI_APP_MAX_CERTS) {
 		hpki_error("%zu certificates listed; reading the first %d", count, HPKI_APP_MAX_CERTS);
 		count = HPKI_APP_MAX_CERTS;
 	}
-	for (size_t i = 0; i < count; i++) {
-		struct hpki_cert *cert = &app->certs[app->cert_count];
-		struct hpki_ef_ref ref;
-		bool found;
-		enum hpki_card_status st;
+	memset(got, 0, sizeof got);
+	for (size_t i = 0; i < count && st == HPKI_CARD_OK; i++) {
+		bool kept;
 
-		if (!hpki_ef_ref_from_path(&entries[i].path, &ref)) {
-			hpki_error("certificate '%s': unusable path", entries[i].label);
-			return HPKI_CARD_BAD_RESPONSE;
+		copy[i] = earlier_copy(card, app, &entries[i]);
+		state[i] = copy[i] != NULL ? CERT_CANDIDATE : CERT_NONE;
+		if (copy[i] == NULL) {
+			st = read_certificate(card, &entries[i], got, count, &got[i], &kept);
+			state[i] = kept ? CERT_READ : CERT_NONE;
 		}
-		st = hpki_card_read_ef(card, &ref, true, &cert->der, &cert->der_len, &found);
-		if (st != HPKI_CARD_OK)
-			return st;
-		if (!found || cert->der_len == 0) {
-			/* CD may list an optional CA certificate the issuer did not write. */
-			hpki_info("certificate '%s' %s; skipped", entries[i].label, found ? "EF is empty" : "not found");
-			free(cert->der);
-			cert->der = NULL;
-			cert->der_len = 0;
-			continue;
-		}
-		if (cert->der[0] != 0x30) {
-			hpki_error("certificate '%s' is not a DER SEQUENCE", entries[i].label);
-			free(cert->der);
-			cert->der = NULL;
-			cert->der_len = 0;
-			return HPKI_CARD_BAD_RESPONSE;
-		}
-		cert->info = entries[i];
-		if (!share_parsed(card, cert))
-			hpki_card_parse_cert(cert);
-		app->cert_count++;
 	}
-	return HPKI_CARD_OK;
+	if (st == HPKI_CARD_OK)
+		st = settle_candidates(card, got, entries, copy, state, count);
+	/* Into the application in EF.CD order; on failure it frees what it holds. */
+	for (size_t i = 0; i < count; i++)
+		if (got[i].der != NULL)
+			app->certs[app->cert_count++] = got[i];
+	return st;
 }
 
 void hpki_card_parse_cert(struct hpki_cert *cert)
@@ -424,8 +584,9 @@ enum hpki_card_status hpki_card_read_app(struct hpki_card *card, struct hpki_app
 				: app->key.usage & HPKI_KEY_USAGE_SIGN ? HPKI_ROLE_AUTHENTICATION
 									 : HPKI_ROLE_UNKNOWN;
 	hpki_card_settle_modulus(app);
-	st = hpki_card_read_pin_counter(card, app);
-	if (st != HPKI_CARD_OK)
-		return st;
-	return hpki_card_probe_sign_method(card, app);
+	/* The signing method (MSE + PSO, or JMA 2019's 80 2A 00 80) is not probed here:
+	 * an MSE SET costs an APDU per application and every card seen does MSE + PSO
+	 * (facts §4.2). The first signature learns it (card-sign.c) and the cache keeps
+	 * it (issue 11). */
+	return hpki_card_read_pin_counter(card, app);
 }

@@ -101,7 +101,4 @@ void hpki_card_stay_pin_changed(struct hpki_card *card);
 /* The stay mark now; false when the transport cannot tell. */
 bool hpki_card_stay_mark(struct hpki_card *card, uint8_t mark[HPKI_STAY_MARK_LEN]);
 
-/* card-sign.c: learns the signing path without a PIN try (MSE needs no authentication). */
-enum hpki_card_status hpki_card_probe_sign_method(struct hpki_card *card, struct hpki_app *app);
-
 #endif

@@ -133,35 +133,43 @@ static bool instruction_unsupported(uint16_t sw)
 	return sw == HPKI_SW_INS_NOT_SUPPORTED || sw == HPKI_SW_CLA_NOT_SUPPORTED;
 }
 
-/* Learns the signing path without a PIN try: MSE needs no authentication. */
-enum hpki_card_status hpki_card_probe_sign_method(struct hpki_card *card, struct hpki_app *app)
-{
-	uint16_t sw;
-	enum hpki_card_status st;
-
-	if (!app->has_key)
-		return HPKI_CARD_OK;
-	st = mse_set(card, app, &sw);
-	if (st == HPKI_CARD_UNSUPPORTED)
-		return HPKI_CARD_OK;
-	if (st != HPKI_CARD_OK)
-		return st;
-	if (sw == HPKI_SW_OK)
-		app->sign_method = HPKI_SIGN_METHOD_PSO_RAW;
-	else if (instruction_unsupported(sw))
-		app->sign_method = HPKI_SIGN_METHOD_LEGACY_DIGEST_INFO;
-	else
-		(void)hpki_sw_to_status("MSE SET (probe)", sw); /* logged; decided at signing time */
-	hpki_info("signing method: %s",
-		  app->sign_method == HPKI_SIGN_METHOD_PSO_RAW ? "MSE + PSO (host padding)"
-		  : app->sign_method == HPKI_SIGN_METHOD_LEGACY_DIGEST_INFO ? "80 2A 00 80 (card padding)"
-									     : "unknown");
-	return HPKI_CARD_OK;
-}
-
-
 /* ------------------------------------------------------------------------ */
 /* Signing                                                                   */
+
+/*
+ * A PSO with a k-byte block needs extended Lc or command chaining (G31 A.3.3); an
+ * ATR that states the card's capabilities and offers neither settles it before the
+ * PSO is sent.
+ */
+static bool pso_impossible(const struct hpki_card *card, size_t k)
+{
+	if (k <= HPKI_APDU_SHORT_MAX_NC || !card->capabilities_from_atr || card->extended_length ||
+	    card->link.command_chaining)
+		return false;
+	hpki_error("a %zu-byte block needs extended length or command chaining; the ATR offers neither", k);
+	return true;
+}
+
+/* What signing learns about the card, worth keeping in the cache. */
+struct learnt {
+	enum hpki_sign_method sign_method;
+	bool mse_form_known;
+	int mse_form;
+	enum hpki_pso_form pso_form;
+};
+
+static struct learnt learnt_now(const struct hpki_card *card, size_t app)
+{
+	const struct hpki_app *a = &card->apps[app];
+
+	return (struct learnt){ a->sign_method, a->mse_form_known, a->mse_form, card->pso_form };
+}
+
+static bool learnt_same(const struct learnt *x, struct learnt y)
+{
+	return x->sign_method == y.sign_method && x->mse_form_known == y.mse_form_known && x->mse_form == y.mse_form &&
+	       x->pso_form == y.pso_form;
+}
 
 struct sign_op {
 	size_t app;
@@ -323,14 +331,24 @@ static enum hpki_card_status sign_on_current_app(struct hpki_card *card, struct 
 		if (st != HPKI_CARD_OK)
 			return st;
 		if (instruction_unsupported(*sw)) {
-			hpki_info("MSE not supported: using the 80 2A 00 80 signature");
+			/* Learnt here, at the first signature, not by a probe at enumeration
+			 * (issue 11): MSE answered 6D00/6E00, so this is the JMA 2019 card that
+			 * pads by itself (facts §4.2). Kept for the card and, through the cache,
+			 * for later processes. */
+			if (app->sign_method == HPKI_SIGN_METHOD_UNKNOWN)
+				hpki_info("MSE SET answered %04X: this card signs with 80 2A 00 80 and pads by itself "
+					  "(PKCS#1 v1.5 only, no PSS); kept for the card", *sw);
 			app->sign_method = HPKI_SIGN_METHOD_LEGACY_DIGEST_INFO;
 		} else if (*sw != HPKI_SW_OK) {
 			return hpki_sw_to_status("MSE SET", *sw);
 		} else {
+			if (app->sign_method == HPKI_SIGN_METHOD_UNKNOWN)
+				hpki_info("MSE SET accepted: this card signs a host-padded block (MSE + PSO); kept for the card");
 			app->sign_method = HPKI_SIGN_METHOD_PSO_RAW;
 			card->mse_set_for = op->app + 1;
 			card->mse_reset_count = card->link.reset_count;
+			if (pso_impossible(card, op->k))
+				return HPKI_CARD_UNSUPPORTED;
 		}
 	}
 	if (app->sign_method == HPKI_SIGN_METHOD_LEGACY_DIGEST_INFO)
@@ -401,8 +419,10 @@ static enum hpki_card_status sign_op_run(struct hpki_card *card, void *arg)
 		st = sign_on_current_app(card, op, &sw);
 	if (st == HPKI_CARD_OK)
 		st = judge_signature(app, op, sw);
-	if (st == HPKI_CARD_OK || st == HPKI_CARD_REMOVED || st == HPKI_CARD_NO_MEMORY || !trusted ||
-	    card->selected_transaction == card->transaction_count)
+	/* HPKI_CARD_UNSUPPORTED: what this card cannot do (a PSS block on a card that pads
+	 * by itself) does not change with a SELECT. */
+	if (st == HPKI_CARD_OK || st == HPKI_CARD_REMOVED || st == HPKI_CARD_NO_MEMORY || st == HPKI_CARD_UNSUPPORTED ||
+	    !trusted || card->selected_transaction == card->transaction_count)
 		return st;
 	hpki_info("signature without a fresh SELECT failed (%s): selecting the application and trying once more",
 		  hpki_card_status_text(st));
@@ -432,6 +452,7 @@ enum hpki_card_status hpki_card_sign(struct hpki_card *card, size_t app, enum hp
 {
 	struct sign_op op = { .app = app, .kind = kind, .input = input, .input_len = input_len };
 	const struct hpki_app *a;
+	struct learnt learnt;
 	enum hpki_card_status st;
 
 	if (!hpki_card_app_index_valid(card, app))
@@ -442,13 +463,10 @@ enum hpki_card_status hpki_card_sign(struct hpki_card *card, size_t app, enum hp
 		return HPKI_CARD_UNSUPPORTED;
 	}
 	op.k = (a->key.modulus_bits + 7) / 8;
-	if (a->sign_method == HPKI_SIGN_METHOD_PSO_RAW && op.k > HPKI_APDU_SHORT_MAX_NC && card->capabilities_from_atr &&
-	    !card->extended_length && !card->link.command_chaining) {
-		/* G31 A.3.3: a k-byte block needs extended Lc or chaining, and the ATR says the
-		 * card has neither: say so before any APDU. */
-		hpki_error("a %zu-byte block needs extended length or command chaining; the ATR offers neither", op.k);
+	/* Known PSO card: refused before any APDU. Unknown yet: the MSE at the signature
+	 * learns it, and sign_on_current_app asks the same question then. */
+	if (a->sign_method == HPKI_SIGN_METHOD_PSO_RAW && pso_impossible(card, op.k))
 		return HPKI_CARD_UNSUPPORTED;
-	}
 	st = check_sign_input(a, kind, input_len, op.k);
 	if (st != HPKI_CARD_OK)
 		return st;
@@ -459,11 +477,16 @@ enum hpki_card_status hpki_card_sign(struct hpki_card *card, size_t app, enum hp
 	op.result = malloc(HPKI_CARD_FILE_MAX);
 	if (op.result == NULL)
 		return HPKI_CARD_NO_MEMORY;
+	learnt = learnt_now(card, app);
 	st = hpki_card_run_in_transaction(card, sign_op_run, &op, true);
 	if (st == HPKI_CARD_OK) {
 		memcpy(sig, op.result, op.k);
 		*sig_len = op.k;
 	}
 	free(op.result);
+	/* What this signature taught (sign method, MSE form, PSO form) goes to the cache
+	 * entry, so later processes know it without an APDU (doc/card-cache.md). */
+	if (card->cache_dir != NULL && !learnt_same(&learnt, learnt_now(card, app)))
+		hpki_card_cache_store(card);
 	return st;
 }

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "module.h"
 #include "session.h"
+#include "slot.h"
 #include "token.h"
 
 static CK_RV enter_session(CK_SESSION_HANDLE hSession, struct hpki_session **session, struct hpki_token **token)
@@ -105,8 +106,14 @@ static CK_RV sign_on_card(struct hpki_session *session, struct hpki_token *token
 	} else {
 		rv = hpki_sign_op_prepare(session->sign, data, len, &kind, input, &input_len);
 	}
-	if (rv == CKR_OK)
+	if (rv == CKR_OK) {
+		bool raw_rsa = token->caps.raw_rsa;
+
 		rv = hpki_token_sign(token, kind, input, input_len, signature, &signature_len);
+		/* The card turned out to pad by itself (token.c note_sign_method). */
+		if (raw_rsa != token->caps.raw_rsa)
+			hpki_slot_publish_mechanisms(token);
+	}
 	if (rv == CKR_OK && signature_len != expected) {
 		hpki_error("C_Sign: card returned %zu bytes, expected %zu", signature_len, expected);
 		rv = CKR_DEVICE_ERROR;

@@ -126,6 +126,15 @@ static void publish_mechanisms(CK_SLOT_ID slot, const struct hpki_token *token)
 	pthread_mutex_unlock(&published_lock);
 }
 
+void hpki_slot_publish_mechanisms(const struct hpki_token *token)
+{
+	const struct hpki_reader *r = token->reader;
+
+	for (size_t i = 0; i < HPKI_SLOTS_PER_READER; i++)
+		if (r->tokens[i] == token)
+			publish_mechanisms(slot_id_of((size_t)(r - readers), i), token);
+}
+
 CK_RV hpki_slot_mechanisms_published(CK_SLOT_ID slot, CK_MECHANISM_TYPE *list, size_t *count)
 {
 	CK_RV rv = CKR_OK;

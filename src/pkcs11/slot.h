@@ -44,6 +44,9 @@ CK_ULONG hpki_slot_count(void);
  * CKR_SLOT_ID_INVALID / CKR_TOKEN_NOT_PRESENT like C_GetMechanismList. */
 #define HPKI_PUBLISHED_MECHS 32
 CK_RV hpki_slot_mechanisms_published(CK_SLOT_ID slot, CK_MECHANISM_TYPE *list, size_t *count);
+/* Publishes the token's mechanism list again (its caps changed: the signing method
+ * learnt at the first signature). */
+void hpki_slot_publish_mechanisms(const struct hpki_token *token);
 /* The slot count without the lock (may lag a reader added this very moment). */
 CK_ULONG hpki_slot_count_published(void);
 /* NULL when slot_id names no slot. */

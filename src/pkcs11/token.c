@@ -604,6 +604,23 @@ void hpki_reader_end_logins(struct hpki_reader *r)
 	end_card_logins(r);
 }
 
+/*
+ * The signing method is learnt at the first signature, not at enumeration (issue 11):
+ * until then the token offers what an MSE + PSO card can do (every card seen so far,
+ * facts §4.2), PSS included. A card that turns out to pad by itself (JMA 2019's
+ * 80 2A 00 80) cannot make a PSS signature: the PSS mechanisms leave the mechanism
+ * list and later C_SignInit calls (CKR_MECHANISM_INVALID; p11-crypto.c publishes the
+ * list again); the signature that found out failed with CKR_FUNCTION_FAILED.
+ */
+static void note_sign_method(struct hpki_token *token)
+{
+	if (!token->caps.raw_rsa || token_app(token)->sign_method != HPKI_SIGN_METHOD_LEGACY_DIGEST_INFO)
+		return;
+	token->caps.raw_rsa = false;
+	hpki_info("token '%.32s': the card pads signatures itself; RSA-PSS mechanisms withdrawn",
+		  (const char *)token->info.label);
+}
+
 CK_RV hpki_token_sign(struct hpki_token *token, enum hpki_sign_input kind, const uint8_t *input, size_t input_len,
 		      uint8_t *signature, size_t *signature_len)
 {
@@ -614,6 +631,7 @@ CK_RV hpki_token_sign(struct hpki_token *token, enum hpki_sign_input kind, const
 	hpki_token_expire_hold(token);
 	hpki_watchdog_disarm(token->reader);
 	status = hpki_card_sign(&token->reader->card, token->app, kind, input, input_len, signature, signature_len);
+	note_sign_method(token);
 	note_card_reset(token);
 	note_application_selected(token);
 	if (status == HPKI_CARD_NOT_AUTHENTICATED && !token->always_authenticate)

@@ -444,6 +444,10 @@ static int build_files(struct vcard_app *app, const struct layout *lay, const st
 	 * 7816-15 forbids it, and the module must still pair key and certificate. */
 	if (config->ca_shares_key_id)
 		ids.ca = ids.key;
+	/* --shared-ca-entry: one iD for the issuing CA in both applications (the jahis
+	 * ids already are), so the entries agree while the EFs differ (sign-ca, auth-ca). */
+	else if (config->ca_entry_shared)
+		ids.ca = 0x1A;
 
 	rc = build_cia_info(app, lay, ee, ee_len);
 	rc = rc == 0 ? build_od(app, lay) : rc;

@@ -446,6 +446,8 @@ static void usage(FILE *out)
 		"  --auth-pin PIN        authentication PIN (default 1234)\n"
 		"  --sign-pin PIN        signature PIN (default 5678)\n"
 		"  --ca-shares-key-id    EF.CD gives the issuing CA certificate the key's iD\n"
+		"  --shared-ca-entry     both applications list their (different) issuing CA\n"
+		"                        certificates under one iD and FID, as G31 B.4.6\n"
 		"  --control PATH        control socket (default $HPKI_VCARD_CONTROL)\n"
 		"  --start-removed       wait for the control command 'insert'\n"
 		"  --replay REPORT       answer like the card of an hpki-tool diagnose report\n"
@@ -524,7 +526,7 @@ static bool parse_port(const char *text, unsigned *port)
 
 enum { OPT_HOST = 256, OPT_PORT, OPT_PROFILE, OPT_HOLDER, OPT_DATA, OPT_STATE, OPT_APPS, OPT_NO_EXT,
        OPT_NO_CHAIN, OPT_SWITCH, OPT_CONTROL, OPT_REMOVED, OPT_AUTH_PIN, OPT_SIGN_PIN, OPT_CA_ID, OPT_HELP,
-       OPT_REPLAY };
+       OPT_REPLAY, OPT_SHARED_CA };
 
 static const struct option long_options[] = {
 	{ "host", required_argument, NULL, OPT_HOST },
@@ -553,6 +555,7 @@ static const struct option long_options[] = {
 	{ "auth-pin", required_argument, NULL, OPT_AUTH_PIN },
 	{ "sign-pin", required_argument, NULL, OPT_SIGN_PIN },
 	{ "ca-shares-key-id", no_argument, NULL, OPT_CA_ID },
+	{ "shared-ca-entry", no_argument, NULL, OPT_SHARED_CA },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "replay", required_argument, NULL, OPT_REPLAY }, /* replay.h */
@@ -581,6 +584,7 @@ static int apply_option(int c, const char *arg, const char *name, struct vcard_c
 	case OPT_AUTH_PIN: cfg->auth_pin = arg; break;
 	case OPT_SIGN_PIN: cfg->sign_pin = arg; break;
 	case OPT_CA_ID: cfg->ca_shares_key_id = true; break;
+	case OPT_SHARED_CA: cfg->ca_entry_shared = true; break;
 	case 'v': vcard_verbosity++; break;
 	case OPT_REPLAY: opt->replay_path = arg; break;
 	case OPT_HELP: usage(stdout); return 1;

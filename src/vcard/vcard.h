@@ -70,6 +70,10 @@ struct vcard_config {
 	const char *sign_pin;    /* default "5678" */
 	struct vcard_quirks quirks; /* all zero: today's behaviour */
 	bool ca_shares_key_id;   /* EF.CD gives the issuing CA certificate the key's iD (a test of CKA_ID uniqueness) */
+	/* Both applications' EF.CD list their issuing CA (different certificates) under one
+	 * iD and FID, as G31 B.4.6's example does: the module must not take one
+	 * application's certificate for the other's (issue 11). */
+	bool ca_entry_shared;
 };
 
 /* The strictest plausible choice of every quirk, plus no chaining and 61xx answers:

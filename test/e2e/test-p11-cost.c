@@ -9,6 +9,7 @@
  * tokens, no cache), HPKI_COST_LIST_AUTH (authentication only), HPKI_COST_WARM (a
  * later process, cache confirmed), HPKI_COST_MISS (what unmasking another card's
  * entry costs), HPKI_COST_AUTH_SIGNATURE (per signature, authentication key).
+ * HPKI_COST_ONLY=own-ca runs only the test of each token's own CA certificates.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -308,6 +309,59 @@ static void test_cache_full_disk_and_concurrent_writers(void **state)
 	assert_int_equal(list_and_check_holder("doctor"), expected("HPKI_COST_WARM"));
 }
 
+/* The CA certificates one token shows: the root and the application's own issuing CA,
+ * each exactly once, byte for byte as the test PKI made them; never the other
+ * application's issuing CA. */
+static void check_token_cas(const char *prefix, const char *own_ca, const char *other_ca)
+{
+	CK_SLOT_ID slot;
+	CK_SESSION_HANDLE session;
+	CK_OBJECT_CLASS klass = CKO_CERTIFICATE;
+	CK_ATTRIBUTE find = { CKA_CLASS, &klass, sizeof klass };
+	CK_OBJECT_HANDLE objects[16];
+	CK_ULONG count, len;
+	int root = 0, own = 0, other = 0;
+
+	assert_true(p11_find_token(prefix, &slot));
+	assert_int_equal(p11->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &session), CKR_OK);
+	assert_int_equal(p11->C_FindObjectsInit(session, &find, 1), CKR_OK);
+	assert_int_equal(p11->C_FindObjects(session, objects, 16, &count), CKR_OK);
+	assert_int_equal(p11->C_FindObjectsFinal(session), CKR_OK);
+	for (CK_ULONG o = 0; o < count; o++) {
+		unsigned char *value = p11_attr(session, objects[o], CKA_VALUE, &len);
+
+		root += same_file(value, len, "ca", "root.der");
+		own += same_file(value, len, "ca", own_ca);
+		other += same_file(value, len, "ca", other_ca);
+		free(value);
+	}
+	assert_int_equal(p11->C_CloseSession(session), CKR_OK);
+	print_message("%s: %lu certificates, root %d, %s %d, %s %d\n", prefix, (unsigned long)count, root, own_ca, own,
+		      other_ca, other);
+	assert_int_equal(count, 3);
+	assert_int_equal(root, 1);
+	assert_int_equal(own, 1);
+	assert_int_equal(other, 0);
+}
+
+/* Issue 11: a CA certificate the second application lists like the first (same iD,
+ * same path) is reused only when the first application's copy issued a certificate
+ * the second application's EFs gave. Both applications of jahis (and of jma under
+ * hpki-vcard --shared-ca-entry) list their issuing CA under one iD and path while
+ * the EFs hold different certificates: each is read, each token shows its own, and
+ * only the root (proven by the second application's own issuing CA) is read once. */
+static void test_each_token_shows_its_own_ca_certificates(void **state)
+{
+	(void)state;
+	fresh_card_cold_module();
+	p11_init();
+	check_token_cas("HPKI Sign", "sign-ca.der", "auth-ca.der");
+	check_token_cas("HPKI Auth", "auth-ca.der", "sign-ca.der");
+	print_message("cold listing (%s): %ld APDUs\n", getenv("HPKI_VCARD_PROFILE"), vcard_stat("apdus"));
+	assert_int_equal(vcard_stat("apdus"), expected("HPKI_COST_LIST"));
+	p11_finalize();
+}
+
 /* The authentication key in a logged-in session: one APDU (PSO) per signature when
  * nothing else touched the card; after another program selected the signature
  * application, the module's checks catch it: never a wrong signature. */
@@ -374,6 +428,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_cold_listing_costs_exactly, teardown),
+		cmocka_unit_test_teardown(test_each_token_shows_its_own_ca_certificates, teardown),
 		cmocka_unit_test_teardown(test_hidden_token_is_not_read, teardown),
 		cmocka_unit_test_teardown(test_polling_costs_nothing, teardown),
 		cmocka_unit_test_teardown(test_auth_signature_is_one_apdu, teardown),
@@ -385,9 +440,16 @@ int main(void)
 		cmocka_unit_test_teardown(test_cache_full_disk_and_concurrent_writers, teardown),
 	};
 
+	const struct CMUnitTest own_ca[] = {
+		cmocka_unit_test_teardown(test_each_token_shows_its_own_ca_certificates, teardown),
+	};
+
 	/* The counting tests above read a cold card: no cache there. */
 	snprintf(cache_dir, sizeof cache_dir, "/tmp/hpki-cost-cache.%ld", (long)getpid());
 	setenv("HPKI_PKCS11_CACHE", "off", 1);
 	p11_load();
+	/* p11-cost-shared-ca.e2e: only what its card switch is about. */
+	if (getenv("HPKI_COST_ONLY") != NULL && strcmp(getenv("HPKI_COST_ONLY"), "own-ca") == 0)
+		return cmocka_run_group_tests(own_ca, NULL, NULL);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -656,6 +656,80 @@ static void test_try_counter_flags_and_lock(void **state)
 	close_token(&t);
 }
 
+static bool mechanism_offered(CK_SLOT_ID slot, CK_MECHANISM_TYPE type)
+{
+	CK_MECHANISM_TYPE list[64];
+	CK_ULONG n = 64;
+
+	assert_int_equal(p11->C_GetMechanismList(slot, list, &n), CKR_OK);
+	for (CK_ULONG i = 0; i < n; i++)
+		if (list[i] == type)
+			return true;
+	return false;
+}
+
+/*
+ * Issue 11: the signing method is learnt at the first signature, not probed at
+ * enumeration, and kept in the card cache. Until then a token offers the PSS
+ * mechanisms (every card seen signs with MSE + PSO). On the 2019 card (80 2A 00 80:
+ * the card pads) a PSS signature then fails with CKR_FUNCTION_FAILED and PSS is
+ * withdrawn (mechanism list, C_SignInit); the next process knows it from the cache.
+ */
+static void test_sign_method_learnt_at_first_signature(void **state)
+{
+	CK_RSA_PKCS_PSS_PARAMS params = { CKM_SHA256, CKG_MGF1_SHA256, 32 };
+	CK_MECHANISM pss = { CKM_SHA256_RSA_PKCS_PSS, &params, sizeof params };
+	CK_MECHANISM pkcs1 = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+	const char *bed_cache = getenv("HPKI_PKCS11_CACHE_DIR");
+	char *saved = bed_cache != NULL ? strdup(bed_cache) : NULL;
+	char dir[80], cmd[120];
+	unsigned char sig[512];
+	CK_ULONG sig_len = sizeof sig;
+	struct token t;
+	CK_RV rv;
+
+	(void)state;
+	/* A cache of its own: the card has not signed in it yet. */
+	snprintf(dir, sizeof dir, "/tmp/hpki-sign-method.%ld", (long)getpid());
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	setenv("HPKI_PKCS11_CACHE_DIR", dir, 1);
+	p11->C_Finalize(NULL);
+	p11_init();
+	open_token(&t, "HPKI Auth");
+	assert_int_equal(login(&t, CKU_USER, t.pin), CKR_OK);
+	assert_true(mechanism_offered(t.slot, CKM_SHA256_RSA_PKCS_PSS));
+	rv = sign(&t, &pss, message, sizeof message, sig, &sig_len);
+	if (raw_rsa_card()) {
+		assert_int_equal(rv, CKR_OK);
+		assert_true(openssl_verifies(t.cert_key, EVP_sha256(), RSA_PKCS1_PSS_PADDING, 32, message, sizeof message,
+					     sig, sig_len));
+	} else {
+		assert_int_equal(rv, CKR_FUNCTION_FAILED);
+		assert_false(mechanism_offered(t.slot, CKM_SHA256_RSA_PKCS_PSS));
+		assert_int_equal(p11->C_SignInit(t.session, &pss, t.key), CKR_MECHANISM_INVALID);
+		sig_len = sizeof sig;
+		assert_int_equal(sign(&t, &pkcs1, message, sizeof message, sig, &sig_len), CKR_OK);
+		assert_true(openssl_verifies(t.cert_key, EVP_sha256(), RSA_PKCS1_PADDING, 0, message, sizeof message, sig,
+					     sig_len));
+	}
+	close_token(&t);
+	/* The next process: the cache entry knows how this card signs. */
+	p11->C_Finalize(NULL);
+	p11_init();
+	open_token(&t, "HPKI Auth");
+	assert_int_equal(mechanism_offered(t.slot, CKM_SHA256_RSA_PKCS_PSS), raw_rsa_card());
+	close_token(&t);
+	p11->C_Finalize(NULL);
+	assert_int_equal(system(cmd), 0);
+	if (saved != NULL)
+		setenv("HPKI_PKCS11_CACHE_DIR", saved, 1);
+	else
+		unsetenv("HPKI_PKCS11_CACHE_DIR");
+	free(saved);
+	p11_init();
+}
+
 static int setup(void **state)
 {
 	p11_init();
@@ -677,6 +751,7 @@ int main(void)
 		T(test_every_mechanism_on_the_signature_key),
 		T(test_multipart_equals_single_part_and_software_verify),
 		T(test_checks_come_before_any_apdu),
+		T(test_sign_method_learnt_at_first_signature),
 		T(test_one_login_is_one_verify_and_pin_rules_cost_nothing),
 		T(test_wrong_pin_costs_exactly_one_try),
 		T(test_signature_key_needs_a_fresh_context_login_every_time),

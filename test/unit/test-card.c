@@ -447,7 +447,7 @@ static void expect_jma_app_extended(const char *aid_hex, bool signature)
 	expect("00 A4 02 0C 02 00 17", "90 00");
 	expect_read_extended("00 00", cert_der, cert_len);
 	expect("00 20 00 88", "63 CF"); /* PIN counter, inside the enumeration */
-	expect("00 22 41 B6 04 84 02 00 0C", "90 00");
+	/* No MSE probe: the signing method is learnt at the first signature (issue 11). */
 	blob_free(&od);
 	blob_free(&prkd);
 	blob_free(&aod);
@@ -496,7 +496,7 @@ static void test_enumerate_jma_extended(void **state)
 	script_done();
 	assert_int_equal(script.begins, 1); /* one transaction */
 	print_message("jma, extended length: %lu APDUs for both applications\n", card.link.apdu_count);
-	assert_int_equal(card.link.apdu_count, 2 * 14);
+	assert_int_equal(card.link.apdu_count, 2 * 13);
 	assert_true(card.extended_length);
 	assert_int_equal(card.app_count, 2);
 	assert_int_equal(card.apps[0].role, HPKI_ROLE_SIGNATURE);
@@ -513,7 +513,8 @@ static void test_enumerate_jma_extended(void **state)
 		assert_int_equal(app->certs[0].der_len, cert_len);
 		assert_memory_equal(app->certs[0].der, cert_der, cert_len);
 		assert_true(app->certs[1].info.authority);
-		assert_int_equal(app->sign_method, HPKI_SIGN_METHOD_PSO_RAW);
+		/* Learnt at the first signature, not probed (issue 11). */
+		assert_int_equal(app->sign_method, HPKI_SIGN_METHOD_UNKNOWN);
 	}
 	assert_int_equal(card.apps[0].key.user_consent, 1);
 	hpki_card_detach(&card);
@@ -529,7 +530,7 @@ static void test_enumerate_shown_roles_only(void **state)
 	attach(&card);
 	assert_int_equal(hpki_card_enumerate_roles(&card, HPKI_ROLE_BIT(HPKI_ROLE_AUTHENTICATION)), HPKI_CARD_OK);
 	script_done();
-	assert_int_equal(card.link.apdu_count, 14); /* half of the 28 for both */
+	assert_int_equal(card.link.apdu_count, 13); /* half of the 26 for both */
 	assert_int_equal(card.app_count, 1);
 	assert_int_equal(card.apps[0].role, HPKI_ROLE_AUTHENTICATION);
 	assert_true(card.apps[0].pin_status_read); /* 63CF, read inside the enumeration */
@@ -541,7 +542,7 @@ static void test_enumerate_shown_roles_only(void **state)
 	attach(&card);
 	assert_int_equal(hpki_card_enumerate_roles(&card, HPKI_ROLE_BIT(HPKI_ROLE_SIGNATURE)), HPKI_CARD_OK);
 	script_done();
-	assert_int_equal(card.link.apdu_count, 14);
+	assert_int_equal(card.link.apdu_count, 13);
 	assert_int_equal(card.app_count, 1);
 	assert_int_equal(card.apps[0].role, HPKI_ROLE_SIGNATURE);
 	hpki_card_detach(&card);
@@ -570,7 +571,6 @@ static void test_enumerate_short_only(void **state)
 	expect("00 A4 02 0C 02 00 17", "90 00");
 	expect_read_short("00 00", cert_der, cert_len);
 	expect("00 20 00 88", "63 CF"); /* PIN counter, inside the enumeration */
-	expect("00 22 41 B6 04 84 02 00 0C", "6D 00");
 	expect(SELECT_AUTH, "6A 82");
 	attach(&card);
 	assert_int_equal(hpki_card_enumerate(&card), HPKI_CARD_OK);
@@ -581,7 +581,7 @@ static void test_enumerate_short_only(void **state)
 	assert_int_equal(card.app_count, 1);
 	assert_int_equal(card.apps[0].cert_count, 2);
 	assert_memory_equal(card.apps[0].certs[0].der, cert_der, cert_len);
-	assert_int_equal(card.apps[0].sign_method, HPKI_SIGN_METHOD_LEGACY_DIGEST_INFO);
+	assert_int_equal(card.apps[0].sign_method, HPKI_SIGN_METHOD_UNKNOWN); /* until it signs */
 	hpki_card_detach(&card);
 	blob_free(&od);
 	blob_free(&prkd);
@@ -608,7 +608,6 @@ static void expect_jahis_app(const char *aid_hex, bool signature)
 	expect_read_extended("99 00", cert_der, cert_len);
 	/* No keyReference: tag 81 with the key's SFI as 00 17 (G31 C.5). */
 	expect("00 20 00 96", "63 CF"); /* PIN counter, inside the enumeration */
-	expect("00 22 41 B6 04 81 02 00 17", "90 00");
 	blob_free(&od);
 	blob_free(&prkd);
 	blob_free(&aod);
@@ -627,11 +626,11 @@ static void test_enumerate_jahis_sfi(void **state)
 	assert_int_equal(hpki_card_enumerate(&card), HPKI_CARD_OK);
 	script_done();
 	print_message("jahis (SFI), extended length: %lu APDUs for both applications\n", card.link.apdu_count);
-	assert_int_equal(card.link.apdu_count, 2 * 9);
+	assert_int_equal(card.link.apdu_count, 2 * 8);
 	assert_int_equal(card.apps[0].pin.pwd_reference, 0x96);
 	assert_false(card.apps[0].key.has_key_reference);
 	assert_int_equal(card.apps[1].cert_count, 2);
-	assert_int_equal(card.apps[1].sign_method, HPKI_SIGN_METHOD_PSO_RAW);
+	assert_int_equal(card.apps[1].sign_method, HPKI_SIGN_METHOD_UNKNOWN);
 	hpki_card_detach(&card);
 }
 
@@ -710,7 +709,6 @@ static void test_fallback_to_jma_layout(void **state)
 	expect("00 A4 02 0C 02 00 16", "90 00");
 	expect_read_extended("00 00", cert_der, cert_len);
 	expect("00 20 00 88", "63 CF"); /* PIN counter, inside the enumeration */
-	expect("00 22 41 B6 04 84 02 00 0C", "90 00");
 	attach(&card);
 	assert_int_equal(hpki_card_enumerate(&card), HPKI_CARD_OK);
 	script_done();
@@ -811,7 +809,6 @@ static void test_select_without_fci_fallback(void **state)
 	expect("00 A4 02 0C 02 00 16", "90 00");
 	expect_read_extended("00 00", cert_der, cert_len);
 	expect("00 20 00 88", "63 CF"); /* PIN counter, inside the enumeration */
-	expect("00 22 41 B6 04 84 02 00 0C", "90 00");
 	expect("00 A4 04 0C 10 " AID_AUTH_HEX, "6A 82");
 	attach(&card);
 	assert_int_equal(hpki_card_enumerate(&card), HPKI_CARD_OK);
@@ -1453,6 +1450,38 @@ static void test_sign_legacy_on_6d00(void **state)
 	hpki_card_detach(&card);
 }
 
+/* The method unknown (no probe at enumeration) and the first signature a PSS block
+ * on the 2019 card: MSE answers 6D00, the block is refused without a SELECT to retry
+ * (nothing a SELECT changes), and the card is known to pad from then on. */
+static void test_sign_raw_block_learns_legacy(void **state)
+{
+	struct hpki_card card;
+	uint8_t sig[256];
+	size_t sig_len = sizeof(sig);
+
+	(void)state;
+	make_sign_inputs();
+	set_atr(ATR_NOTHING);
+	expect(SELECT_SIG, FCI_SIG);
+	expect("00 22 41 B6 04 84 02 00 0C", "6D 00");
+	expect(SELECT_SIG, FCI_SIG);
+	expect("00 A4 02 0C 02 00 0C", "90 00");
+	expect_with("80 2A 00 80 33", digest_info, sizeof(digest_info), "00", signature, 256, 0x9000);
+	attach_with_app(&card, true);
+	assert_int_equal(card.apps[0].sign_method, HPKI_SIGN_METHOD_UNKNOWN);
+	assert_int_equal(hpki_card_sign(&card, 0, HPKI_SIGN_INPUT_RAW_BLOCK, block, sizeof(block), sig, &sig_len),
+			 HPKI_CARD_UNSUPPORTED);
+	assert_int_equal(card.link.apdu_count, 2);
+	assert_int_equal(card.apps[0].sign_method, HPKI_SIGN_METHOD_LEGACY_DIGEST_INFO);
+	sig_len = sizeof(sig);
+	assert_int_equal(hpki_card_sign(&card, 0, HPKI_SIGN_INPUT_DIGEST_INFO, digest_info, sizeof(digest_info), sig,
+					&sig_len),
+			 HPKI_CARD_OK);
+	script_done();
+	assert_memory_equal(sig, signature, 256);
+	hpki_card_detach(&card);
+}
+
 static void test_sign_errors(void **state)
 {
 	struct hpki_card card;
@@ -1557,6 +1586,7 @@ int main(void)
 		cmocka_unit_test_setup(test_sign_trusts_current_application_and_checks, reset_script),
 		cmocka_unit_test_setup(test_sign_wrong_signature_after_fresh_select, reset_script),
 		cmocka_unit_test_setup(test_sign_without_long_apdus, reset_script),
+		cmocka_unit_test_setup(test_sign_raw_block_learns_legacy, reset_script),
 		cmocka_unit_test_setup(test_sign_legacy_on_6d00, reset_script),
 		cmocka_unit_test_setup(test_sign_errors, reset_script),
 		cmocka_unit_test_setup(test_log_has_no_pin, reset_script),
