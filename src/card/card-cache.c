@@ -604,6 +604,7 @@ void hpki_card_cache_store(struct hpki_card *card)
 		}
 		snprintf(card->cache_entry, sizeof card->cache_entry, "%.64s", name);
 		memcpy(card->cache_entry_digest, b.data + b.len - DIGEST_LEN, DIGEST_LEN);
+		hpki_card_stay_update(card);
 		if (roles_cover(card->roles_wanted, ALL_KNOWN_ROLES) || !hint_exists(card, hint))
 			(void)hpki_cache_file_write(card->cache_dir, hint, (const uint8_t *)name, strlen(name));
 	} else

@@ -32,7 +32,7 @@ static void note_pin_outcome(struct hpki_card *card, size_t app, enum hpki_card_
 	a->pin_status_read = true;
 	a->pin_locked = st == HPKI_CARD_PIN_LOCKED;
 	a->pin_tries_left = a->pin_locked ? 0 : verified ? -1 : tries;
-	hpki_card_stay_pin_changed(card);
+	hpki_card_stay_update(card);
 }
 
 /* VERIFY: 00 20 00 <pwdReference> [Lc PIN] (G31 C.3). */

@@ -96,8 +96,9 @@ bool hpki_card_stay_start(struct hpki_card *card);
 /* After a successful enumeration that read or confirmed the card: records the proof
  * for later processes, when the stay mark did not change during the enumeration. */
 void hpki_card_stay_proven(struct hpki_card *card, const uint8_t mark_before[HPKI_STAY_MARK_LEN], bool marked);
-/* The card's PIN counters changed (VERIFY): the record follows, for later processes. */
-void hpki_card_stay_pin_changed(struct hpki_card *card);
+/* The card's PIN counters changed (VERIFY), or its cache entry was stored again with
+ * what a signature taught: the record of this stay follows, for later processes. */
+void hpki_card_stay_update(struct hpki_card *card);
 /* The stay mark now; false when the transport cannot tell. */
 bool hpki_card_stay_mark(struct hpki_card *card, uint8_t mark[HPKI_STAY_MARK_LEN]);
 

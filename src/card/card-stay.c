@@ -248,7 +248,7 @@ void hpki_card_stay_proven(struct hpki_card *card, const uint8_t before[HPKI_STA
 	 * one token must not take the warm start away from the tools that show both. */
 	if (read_record(card, &old) && memcmp(old.mark, after, sizeof after) == 0 && covers(old.roles, card->roles_wanted) &&
 	    !covers(card->roles_wanted, old.roles)) {
-		hpki_card_stay_pin_changed(card);
+		hpki_card_stay_update(card);
 		return;
 	}
 	memset(&r, 0, sizeof r);
@@ -261,7 +261,7 @@ void hpki_card_stay_proven(struct hpki_card *card, const uint8_t before[HPKI_STA
 	write_record(card, &r);
 }
 
-void hpki_card_stay_pin_changed(struct hpki_card *card)
+void hpki_card_stay_update(struct hpki_card *card)
 {
 	struct stay_record r;
 	bool changed = false;
@@ -276,6 +276,13 @@ void hpki_card_stay_pin_changed(struct hpki_card *card)
 			*s = now;
 			changed = true;
 		}
+	}
+	/* This process stored the entry again with what a signature taught (card-sign.c):
+	 * same card, same stay, so the record follows the entry's new content. */
+	if (strncmp(r.entry, card->cache_entry, ENTRY_NAME_LEN) == 0 &&
+	    memcmp(r.entry_digest, card->cache_entry_digest, DIGEST_LEN) != 0) {
+		memcpy(r.entry_digest, card->cache_entry_digest, DIGEST_LEN);
+		changed = true;
 	}
 	if (changed)
 		write_record(card, &r);
