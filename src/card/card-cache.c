@@ -189,10 +189,8 @@ struct loaded {
 static void loaded_free(struct loaded *l)
 {
 	for (size_t a = 0; a < HPKI_CARD_MAX_APPS; a++)
-		for (size_t c = 0; c < HPKI_APP_MAX_CERTS; c++) {
+		for (size_t c = 0; c < HPKI_APP_MAX_CERTS; c++)
 			free(l->apps[a].certs[c].der);
-			X509_free(l->apps[a].certs[c].x509);
-		}
 	memset(l, 0, sizeof *l);
 }
 
@@ -358,7 +356,7 @@ static bool chain_proven(const struct hpki_app *app, const struct hpki_cert *ee)
 	size_t n = app->cert_count;
 
 	for (size_t i = 0; i < n; i++) {
-		x[i] = app->certs[i].x509;
+		x[i] = hpki_card_cert_x509(&app->certs[i]); /* parsed here only: a chain is checked */
 		all = all && x[i] != NULL;
 		proven[i] = &app->certs[i] == ee;
 	}
@@ -374,8 +372,10 @@ static bool chain_proven(const struct hpki_app *app, const struct hpki_cert *ee)
 				proven[i] = progress = true;
 			}
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		all = all && proven[i];
+		X509_free(x[i]);
+	}
 	return all;
 }
 

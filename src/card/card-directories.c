@@ -8,7 +8,7 @@
 #include "card-private.h"
 #include "log.h"
 
-#include <openssl/x509.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -276,23 +276,6 @@ static enum hpki_card_status read_cd_entries(struct hpki_card *card, struct hpki
 	return HPKI_CARD_OK;
 }
 
-/* The same certificate in another application (JMA: the root CA in both) is parsed
- * once and shared (X509_up_ref); parsing is most of the module's CPU (issue 11). */
-static bool share_parsed(const struct hpki_card *card, struct hpki_cert *cert)
-{
-	for (size_t a = 0; a < card->app_count; a++)
-		for (size_t c = 0; c < card->apps[a].cert_count; c++) {
-			const struct hpki_cert *other = &card->apps[a].certs[c];
-
-			if (other != cert && other->x509 != NULL && other->der_len == cert->der_len &&
-			    memcmp(other->der, cert->der, cert->der_len) == 0 && X509_up_ref(other->x509) == 1) {
-				cert->x509 = other->x509;
-				return true;
-			}
-		}
-	return false;
-}
-
 static enum hpki_card_status read_certificates(struct hpki_card *card, struct hpki_app *app,
 					       const struct hpki_cd_cert *entries, size_t count)
 {
@@ -329,19 +312,10 @@ static enum hpki_card_status read_certificates(struct hpki_card *card, struct hp
 			return HPKI_CARD_BAD_RESPONSE;
 		}
 		cert->info = entries[i];
-		if (!share_parsed(card, cert))
-			hpki_card_parse_cert(cert);
+		hpki_card_parse_cert(cert);
 		app->cert_count++;
 	}
 	return HPKI_CARD_OK;
-}
-
-void hpki_card_parse_cert(struct hpki_cert *cert)
-{
-	const unsigned char *p = cert->der;
-
-	X509_free(cert->x509);
-	cert->x509 = d2i_X509(NULL, &p, (long)cert->der_len);
 }
 
 /* The key's certificate: same iD (G31 B.4.6), else the first non-authority one. */
@@ -365,12 +339,9 @@ const struct hpki_cert *hpki_card_key_certificate(const struct hpki_app *app)
 static void load_public_key(struct hpki_app *app)
 {
 	const struct hpki_cert *cert = hpki_card_key_certificate(app);
-	X509 *x509 = cert != NULL ? cert->x509 : NULL;
 
-	if (x509 == NULL || app->public_key != NULL)
-		return;
-	if (X509_get0_pubkey(x509) != NULL && EVP_PKEY_get_base_id(X509_get0_pubkey(x509)) == EVP_PKEY_RSA)
-		app->public_key = X509_get_pubkey(x509);
+	if (cert != NULL && app->public_key == NULL)
+		app->public_key = hpki_card_cert_public_key(cert);
 }
 
 /* PrKD's modulusLength when plausible, otherwise the EE certificate's key size. */
