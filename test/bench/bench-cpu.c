@@ -16,11 +16,18 @@
  *                         C_Finalize (the module's own model of the card). Prints
  *                         "first=N again=N certificates=N" in bytes; certificates
  *                         is the sum of every certificate object's CKA_VALUE.
+ *   bench-cpu openssl     the heap OpenSSL keeps after its first digest in a
+ *                         process (configuration, providers, name map, error
+ *                         strings): the part of "first" that any use of OpenSSL 3
+ *                         costs once per process, module or not.
  */
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "p11-helpers.h"
 
@@ -121,6 +128,17 @@ int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
 
+	if (strcmp(mode, "openssl") == 0) {
+		unsigned char digest[EVP_MAX_MD_SIZE];
+		size_t before = heap_in_use();
+
+		/* As the module starts OpenSSL (module.c), then one digest. */
+		OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
+		if (EVP_Digest("x", 1, digest, NULL, EVP_sha256(), NULL) != 1)
+			return 1;
+		printf("openssl=%zu\n", heap_in_use() - before);
+		return 0;
+	}
 	p11_load();
 	if (strcmp(mode, "enumerate") == 0) {
 		CK_ULONG der = enumerate();
