@@ -12,10 +12,10 @@
  * They are found with OpenSSL's DER primitive (ASN1_get_object) and decoded by
  * OpenSSL's types for them (ASN1_INTEGER, ASN1_TIME, X509_NAME_ENTRY), so that a
  * certificate whose serial, time or name does not decode is refused, as d2i_X509
- * refuses it. The RSA key of the end-entity certificate is
- * built from RSAPublicKey (RFC 8017 §A.1.1) by d2i_PublicKey, which goes through
- * the RSA ASN.1 method and not through the decoders (~7 k instructions). A whole
- * X509 is parsed only where a chain is checked (hpki_card_cert_x509).
+ * refuses it. The RSA key of the end-entity certificate is built from RSAPublicKey
+ * (RFC 8017 §A.1.1) by d2i_PublicKey, which goes through the RSA ASN.1 method and
+ * not through the decoders (~7 k instructions). A whole X509 is parsed only where
+ * OpenSSL must judge a chain (hpki_card_cert_x509).
  */
 #include "config.h"
 
@@ -39,12 +39,10 @@
 typedef STACK_OF(X509_NAME_ENTRY) HPKI_RDN;
 typedef STACK_OF(HPKI_RDN) HPKI_NAME;
 DEFINE_STACK_OF(HPKI_RDN)
-DECLARE_ASN1_ITEM(HPKI_RDN)
-DECLARE_ASN1_ITEM(HPKI_NAME)
 ASN1_ITEM_TEMPLATE(HPKI_RDN) = ASN1_EX_TEMPLATE_TYPE(ASN1_TFLG_SET_OF, 0, RDN, X509_NAME_ENTRY)
-ASN1_ITEM_TEMPLATE_END(HPKI_RDN)
+static_ASN1_ITEM_TEMPLATE_END(HPKI_RDN)
 ASN1_ITEM_TEMPLATE(HPKI_NAME) = ASN1_EX_TEMPLATE_TYPE(ASN1_TFLG_SEQUENCE_OF, 0, Name, HPKI_RDN)
-ASN1_ITEM_TEMPLATE_END(HPKI_NAME)
+static_ASN1_ITEM_TEMPLATE_END(HPKI_NAME)
 
 /* RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER } (RFC 8017
  * §A.1.1): the numbers PKCS#11 shows, without asking an EVP_PKEY for them (a
@@ -54,12 +52,10 @@ typedef struct {
 	BIGNUM *modulus;
 	BIGNUM *exponent;
 } HPKI_RSA_PUBLIC_KEY;
-DECLARE_ASN1_FUNCTIONS(HPKI_RSA_PUBLIC_KEY)
 ASN1_SEQUENCE(HPKI_RSA_PUBLIC_KEY) = {
 	ASN1_SIMPLE(HPKI_RSA_PUBLIC_KEY, modulus, BIGNUM),
 	ASN1_SIMPLE(HPKI_RSA_PUBLIC_KEY, exponent, BIGNUM),
-} ASN1_SEQUENCE_END(HPKI_RSA_PUBLIC_KEY)
-IMPLEMENT_ASN1_FUNCTIONS(HPKI_RSA_PUBLIC_KEY)
+} static_ASN1_SEQUENCE_END(HPKI_RSA_PUBLIC_KEY)
 
 /* The DER element at *p, which must lie within `end`, have the class given, the
  * tag given (any when tag < 0) and a definite length: its slice within `der`, its
@@ -104,14 +100,13 @@ static bool find_fields(struct hpki_cert *c)
 {
 	const uint8_t *der = c->der, *end = c->der + c->der_len, *p = der, *cert, *tbs, *tbs_end, *val, *spki, *key;
 	long cert_len, tbs_len, val_len, spki_len, key_len;
-	struct hpki_der_slice tbs_slice;
 
 	/* Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue },
 	 * nothing after it (RFC 5280 §4.1.1). */
 	if (!next_element(&p, end, der, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, NULL, &cert, &cert_len) || p != end)
 		return false;
 	p = cert;
-	if (!next_element(&p, end, der, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, &tbs_slice, &tbs, &tbs_len) ||
+	if (!next_element(&p, end, der, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, NULL, &tbs, &tbs_len) ||
 	    !next_element(&p, end, der, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, NULL, NULL, NULL) ||
 	    !next_element(&p, end, der, V_ASN1_BIT_STRING, V_ASN1_UNIVERSAL, NULL, NULL, NULL) || p != end)
 		return false;
@@ -208,11 +203,13 @@ bool hpki_card_cert_rsa_numbers(const struct hpki_cert *cert, uint8_t *modulus, 
 {
 	ASN1_BIT_STRING *bits = rsa_key_bits(cert);
 	const unsigned char *k = bits != NULL ? bits->data : NULL;
-	HPKI_RSA_PUBLIC_KEY *key = bits != NULL ? d2i_HPKI_RSA_PUBLIC_KEY(NULL, &k, bits->length) : NULL;
+	HPKI_RSA_PUBLIC_KEY *key = bits != NULL ? (HPKI_RSA_PUBLIC_KEY *)ASN1_item_d2i(NULL, &k, bits->length,
+										 ASN1_ITEM_rptr(HPKI_RSA_PUBLIC_KEY))
+					    : NULL;
 	bool ok = key != NULL && k == bits->data + bits->length && copy_magnitude(key->modulus, modulus, modulus_len) &&
 		  copy_magnitude(key->exponent, exponent, exponent_len);
 
-	HPKI_RSA_PUBLIC_KEY_free(key);
+	ASN1_item_free((ASN1_VALUE *)key, ASN1_ITEM_rptr(HPKI_RSA_PUBLIC_KEY));
 	ASN1_BIT_STRING_free(bits);
 	return ok;
 }
