@@ -16,8 +16,6 @@
 #include "log.h"
 
 #include <openssl/evp.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,10 +187,8 @@ struct loaded {
 static void loaded_free(struct loaded *l)
 {
 	for (size_t a = 0; a < HPKI_CARD_MAX_APPS; a++)
-		for (size_t c = 0; c < HPKI_APP_MAX_CERTS; c++) {
+		for (size_t c = 0; c < HPKI_APP_MAX_CERTS; c++)
 			free(l->apps[a].certs[c].der);
-			X509_free(l->apps[a].certs[c].x509);
-		}
 	memset(l, 0, sizeof *l);
 }
 
@@ -356,26 +352,17 @@ static enum hpki_card_status read_card_ee(struct hpki_card *card, size_t index, 
  */
 static bool chain_proven(const struct hpki_app *app, const struct hpki_cert *ee)
 {
-	X509 *x[HPKI_APP_MAX_CERTS] = { NULL };
 	bool proven[HPKI_APP_MAX_CERTS] = { false }, progress = true, all = true;
 	size_t n = app->cert_count;
 
-	for (size_t i = 0; i < n; i++) {
-		x[i] = app->certs[i].x509;
-		all = all && x[i] != NULL;
+	for (size_t i = 0; i < n; i++)
 		proven[i] = &app->certs[i] == ee;
-	}
-	while (all && progress) {
+	while (progress) {
 		progress = false;
 		for (size_t i = 0; i < n; i++)
-			for (size_t j = 0; j < n && !proven[i]; j++) {
-				EVP_PKEY *key = X509_get0_pubkey(x[i]);
-
-				if (!proven[j] || key == NULL || X509_check_issued(x[i], x[j]) != X509_V_OK ||
-				    X509_verify(x[j], key) != 1)
-					continue;
-				proven[i] = progress = true;
-			}
+			for (size_t j = 0; j < n && !proven[i]; j++)
+				if (proven[j] && hpki_card_cert_issued(&app->certs[i], &app->certs[j]))
+					proven[i] = progress = true;
 	}
 	for (size_t i = 0; i < n; i++)
 		all = all && proven[i];

@@ -8,8 +8,7 @@
 #include "card-private.h"
 #include "log.h"
 
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -277,35 +276,9 @@ static enum hpki_card_status read_cd_entries(struct hpki_card *card, struct hpki
 	return HPKI_CARD_OK;
 }
 
-/* The same certificate elsewhere (JMA: the root CA in both applications) is parsed
- * once and shared (X509_up_ref); parsing is most of the module's CPU (issue 11). */
-static bool share_from(const struct hpki_cert *certs, size_t count, struct hpki_cert *cert)
-{
-	for (size_t c = 0; c < count; c++) {
-		const struct hpki_cert *other = &certs[c];
-
-		if (other != cert && other->x509 != NULL && other->der_len == cert->der_len &&
-		    memcmp(other->der, cert->der, cert->der_len) == 0 && X509_up_ref(other->x509) == 1) {
-			cert->x509 = other->x509;
-			return true;
-		}
-	}
-	return false;
-}
-
-/* From the applications read before, or from this one's (`mine`, not in it yet). */
-static bool share_parsed(const struct hpki_card *card, const struct hpki_cert *mine, size_t mine_count,
-			 struct hpki_cert *cert)
-{
-	for (size_t a = 0; a < card->app_count; a++)
-		if (share_from(card->apps[a].certs, card->apps[a].cert_count, cert))
-			return true;
-	return share_from(mine, mine_count, cert);
-}
-
 /* One certificate EF into *cert; *kept false when the card has none there. */
 static enum hpki_card_status read_certificate(struct hpki_card *card, const struct hpki_cd_cert *entry,
-					      struct hpki_cert *mine, size_t mine_count, struct hpki_cert *cert, bool *kept)
+					      struct hpki_cert *cert, bool *kept)
 {
 	struct hpki_ef_ref ref;
 	bool found;
@@ -335,8 +308,7 @@ static enum hpki_card_status read_certificate(struct hpki_card *card, const stru
 		return HPKI_CARD_BAD_RESPONSE;
 	}
 	cert->info = *entry;
-	if (!share_parsed(card, mine, mine_count, cert))
-		hpki_card_parse_cert(cert);
+	hpki_card_parse_cert(cert);
 	*kept = true;
 	return HPKI_CARD_OK;
 }
@@ -349,11 +321,11 @@ static enum hpki_card_status read_certificate(struct hpki_card *card, const stru
  * different certificates:
  *  1. the EF.CD entries agree: authority, iD and path (ISO 7816-15 §8.7
  *     CommonCertificateAttributes.iD, CommonObjectAttributes path);
- *  2. the copy read from the earlier application issued (X509_check_issued) and
- *     signed (X509_verify) a certificate that this application's own EFs gave in this
- *     enumeration.
- * Anything else is read from the card. A copy that is reused is the same parsed
- * certificate (X509_up_ref), not a second parse.
+ *  2. the copy read from the earlier application issued a certificate that this
+ *     application's own EFs gave in this enumeration: its subject is that
+ *     certificate's issuer and its key verifies that certificate's signature
+ *     (hpki_card_cert_issued).
+ * Anything else is read from the card.
  */
 enum cert_state { CERT_NONE, CERT_READ, CERT_CANDIDATE, CERT_REUSED };
 
@@ -372,41 +344,38 @@ static const struct hpki_cert *earlier_copy(const struct hpki_card *card, const 
 		for (size_t c = 0; c < card->apps[a].cert_count; c++) {
 			const struct hpki_cert *other = &card->apps[a].certs[c];
 
-			if (other->x509 != NULL && same_entry(&other->info, entry))
+			if (other->is_x509 && same_entry(&other->info, entry))
 				return other;
 		}
 	return NULL;
 }
 
-static bool issued_by(X509 *issuer, X509 *subject)
+static bool same_der(const struct hpki_cert *a, const struct hpki_cert *b)
 {
-	EVP_PKEY *key = X509_get0_pubkey(issuer);
-
-	return key != NULL && X509_check_issued(issuer, subject) == X509_V_OK && X509_verify(subject, key) == 1;
+	return a->der_len == b->der_len && memcmp(a->der, b->der, a->der_len) == 0;
 }
 
 /* Whether `ca` issued another certificate that this application's EFs gave (not
  * itself: a self-signed copy proves nothing about the EF it stands for). */
-static bool issued_one_read(X509 *ca, const struct hpki_cert *certs, const enum cert_state *state, size_t count)
+static bool issued_one_read(const struct hpki_cert *ca, const struct hpki_cert *certs, const enum cert_state *state,
+			    size_t count)
 {
 	for (size_t i = 0; i < count; i++)
-		if (state[i] == CERT_READ && certs[i].x509 != NULL && X509_cmp(certs[i].x509, ca) != 0 &&
-		    issued_by(ca, certs[i].x509))
+		if (state[i] == CERT_READ && certs[i].is_x509 && !same_der(&certs[i], ca) &&
+		    hpki_card_cert_issued(ca, &certs[i]))
 			return true;
 	return false;
 }
 
 static enum hpki_card_status reuse(struct hpki_cert *cert, const struct hpki_cert *copy, const struct hpki_cd_cert *entry)
 {
-	cert->der = malloc(copy->der_len);
-	if (cert->der == NULL || X509_up_ref(copy->x509) != 1) {
-		free(cert->der);
-		cert->der = NULL;
+	uint8_t *der = malloc(copy->der_len);
+
+	if (der == NULL)
 		return HPKI_CARD_NO_MEMORY;
-	}
-	memcpy(cert->der, copy->der, copy->der_len);
-	cert->der_len = copy->der_len;
-	cert->x509 = copy->x509;
+	memcpy(der, copy->der, copy->der_len);
+	*cert = *copy; /* the slices are offsets into the DER: they hold for the copy */
+	cert->der = der;
 	cert->info = *entry;
 	hpki_info("certificate '%s': as listed by an earlier application, and it issued a certificate of this "
 		  "one: not read again", entry->label);
@@ -433,7 +402,7 @@ static enum hpki_card_status settle_candidates(struct hpki_card *card, struct hp
 		while (progress) {
 			progress = false;
 			for (size_t i = 0; i < count; i++) {
-				if (state[i] != CERT_CANDIDATE || !issued_one_read(copy[i]->x509, certs, state, count))
+				if (state[i] != CERT_CANDIDATE || !issued_one_read(copy[i], certs, state, count))
 					continue;
 				st = reuse(&certs[i], copy[i], &entries[i]);
 				if (st != HPKI_CARD_OK)
@@ -446,7 +415,7 @@ static enum hpki_card_status settle_candidates(struct hpki_card *card, struct hp
 			bool issuer_of_other = false;
 
 			for (size_t j = 0; state[i] == CERT_CANDIDATE && j < count; j++)
-				issuer_of_other |= j != i && state[j] == CERT_CANDIDATE && issued_by(copy[i]->x509, copy[j]->x509);
+				issuer_of_other |= j != i && state[j] == CERT_CANDIDATE && hpki_card_cert_issued(copy[i], copy[j]);
 			if (state[i] == CERT_CANDIDATE && !issuer_of_other)
 				pick = i;
 		}
@@ -457,7 +426,7 @@ static enum hpki_card_status settle_candidates(struct hpki_card *card, struct hp
 			return HPKI_CARD_OK;
 		hpki_info("certificate '%s': listed as by an earlier application, but not proven the same; read",
 			  entries[pick].label);
-		st = read_certificate(card, &entries[pick], certs, count, &certs[pick], &kept);
+		st = read_certificate(card, &entries[pick], &certs[pick], &kept);
 		if (st != HPKI_CARD_OK)
 			return st;
 		state[pick] = kept ? CERT_READ : CERT_NONE;
@@ -483,7 +452,7 @@ static enum hpki_card_status read_certificates(struct hpki_card *card, struct hp
 		copy[i] = earlier_copy(card, app, &entries[i]);
 		state[i] = copy[i] != NULL ? CERT_CANDIDATE : CERT_NONE;
 		if (copy[i] == NULL) {
-			st = read_certificate(card, &entries[i], got, count, &got[i], &kept);
+			st = read_certificate(card, &entries[i], &got[i], &kept);
 			state[i] = kept ? CERT_READ : CERT_NONE;
 		}
 	}
@@ -494,14 +463,6 @@ static enum hpki_card_status read_certificates(struct hpki_card *card, struct hp
 		if (got[i].der != NULL)
 			app->certs[app->cert_count++] = got[i];
 	return st;
-}
-
-void hpki_card_parse_cert(struct hpki_cert *cert)
-{
-	const unsigned char *p = cert->der;
-
-	X509_free(cert->x509);
-	cert->x509 = d2i_X509(NULL, &p, (long)cert->der_len);
 }
 
 /* The key's certificate: same iD (G31 B.4.6), else the first non-authority one. */
@@ -525,12 +486,9 @@ const struct hpki_cert *hpki_card_key_certificate(const struct hpki_app *app)
 static void load_public_key(struct hpki_app *app)
 {
 	const struct hpki_cert *cert = hpki_card_key_certificate(app);
-	X509 *x509 = cert != NULL ? cert->x509 : NULL;
 
-	if (x509 == NULL || app->public_key != NULL)
-		return;
-	if (X509_get0_pubkey(x509) != NULL && EVP_PKEY_get_base_id(X509_get0_pubkey(x509)) == EVP_PKEY_RSA)
-		app->public_key = X509_get_pubkey(x509);
+	if (cert != NULL && app->public_key == NULL)
+		app->public_key = hpki_card_cert_public_key(cert);
 }
 
 /* PrKD's modulusLength when plausible, otherwise the EE certificate's key size. */

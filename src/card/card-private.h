@@ -63,7 +63,7 @@ enum hpki_app_role hpki_card_role_from_aid(const uint8_t *aid, size_t aid_len);
 bool hpki_card_aid_wanted(const struct hpki_card *card, const uint8_t *aid, size_t aid_len);
 /* card-directories.c: the certificate of the application's key (same iD, G31 B.4.6). */
 const struct hpki_cert *hpki_card_key_certificate(const struct hpki_app *app);
-/* card-directories.c: cert->x509 from cert->der (NULL when not X.509). */
+/* card-cert.c: cert->is_x509 and the slices, from cert->der. */
 void hpki_card_parse_cert(struct hpki_cert *cert);
 /* card-directories.c: the key's public key from its certificate, and its size. */
 void hpki_card_settle_modulus(struct hpki_app *app);

@@ -10,7 +10,6 @@
 #include "log.h"
 
 #include <openssl/evp.h>
-#include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,10 +41,8 @@ enum hpki_card_status hpki_card_exchange(struct hpki_card *card, const struct hp
 void hpki_card_free_apps(struct hpki_card *card)
 {
 	for (size_t a = 0; a < HPKI_CARD_MAX_APPS; a++) {
-		for (size_t c = 0; c < HPKI_APP_MAX_CERTS; c++) {
+		for (size_t c = 0; c < HPKI_APP_MAX_CERTS; c++)
 			free(card->apps[a].certs[c].der);
-			X509_free(card->apps[a].certs[c].x509);
-		}
 		EVP_PKEY_free(card->apps[a].public_key);
 	}
 	memset(card->apps, 0, sizeof(card->apps));

@@ -44,13 +44,24 @@ enum hpki_sign_input {
 	HPKI_SIGN_INPUT_RAW_BLOCK,   /* exactly k bytes, already encoded (PSS); PSO_RAW only */
 };
 
+/* Where one DER element (its whole TLV) lies within a certificate's DER (at most
+ * HPKI_APDU_MAX_RESPONSE bytes); 32 bits keep struct hpki_card small, which the
+ * slot table holds per reader. */
+struct hpki_der_slice {
+	uint32_t offset, len;
+};
+
 struct hpki_cert {
 	struct hpki_cd_cert info;
 	uint8_t *der;
 	size_t der_len;
-	/* Parsed once when read (NULL when not X.509): every layer uses this one
-	 * (issue 11: 30 d2i_X509 calls for 6 certificates were 68 % of an enumeration). */
-	X509 *x509;
+	/* Found once when read (card-cert.c), without parsing the certificate into an
+	 * X509 (issue 11: that was most of the CPU of an enumeration). is_x509 false: not
+	 * a DER X.509 certificate, and the slices mean nothing. */
+	bool is_x509;
+	struct hpki_der_slice serial, issuer, not_before, not_after, subject;
+	struct hpki_der_slice spki, spki_algorithm, spki_key; /* SubjectPublicKeyInfo and its two parts */
+	struct hpki_der_slice tbs, signature_algorithm, signature; /* what the issuer signed, how, and its signature */
 };
 
 #define HPKI_APP_MAX_CERTS 8
@@ -182,5 +193,24 @@ enum hpki_card_status hpki_card_reset(struct hpki_card *card);
 enum hpki_card_status hpki_card_sign(struct hpki_card *card, size_t app, enum hpki_sign_input kind,
 				     const uint8_t *input, size_t input_len, uint8_t *sig, size_t *sig_len);
 
+
+/* card-cert.c: the certificate's RSA public key (a new reference), NULL when it is
+ * not X.509 or its key is not RSA. Built without OpenSSL's provider decoders. */
+EVP_PKEY *hpki_card_cert_public_key(const struct hpki_cert *cert);
+/* The RSA key's modulus and public exponent (RFC 8017 §A.1.1) as unsigned big-endian
+ * bytes without leading zeros (PKCS#11 big integers); *_len in: capacity, out: length.
+ * False when the key is not RSA or a number does not fit. */
+bool hpki_card_cert_rsa_numbers(const struct hpki_cert *cert, uint8_t *modulus, size_t *modulus_len,
+				uint8_t *exponent, size_t *exponent_len);
+/* The subject's first attribute of type `nid` (e.g. NID_commonName) as its bytes,
+ * cut to size − 1 and terminated, as X509_NAME_get_text_by_NID gives it; false when
+ * there is none or it is empty. */
+bool hpki_card_cert_subject_text(const struct hpki_cert *cert, int nid, char *out, size_t size);
+/* SHA-1 of the subjectPublicKey bits, the value of X509_pubkey_digest (NSS's key ID,
+ * CKA_HASH_OF_SUBJECT_PUBLIC_KEY). */
+bool hpki_card_cert_key_digest(const struct hpki_cert *cert, uint8_t out[20]);
+/* Whether `issuer` issued `subject`: names match byte for byte and the issuer's key
+ * verifies the subject's signature (an RSA signature with a digest; else false). */
+bool hpki_card_cert_issued(const struct hpki_cert *issuer, const struct hpki_cert *subject);
 
 #endif

@@ -253,7 +253,10 @@ CK_RV hpki_module_initialize(const CK_C_INITIALIZE_ARGS *args)
 	 * forbids threads gets the bound checked at its next call instead. */
 	hpki_watchdog_init(watchdog_lock, hpki_leave,
 			   args == NULL || !(args->flags & CKF_LIBRARY_CANT_CREATE_OS_THREADS));
-	(void)hpki_pin_guard_start();
+	/* The PIN guard's key is made when a refused PIN is first marked or compared
+	 * (pin-guard.c), not here: the first RAND_bytes instantiates OpenSSL's DRBG,
+	 * ~7.9 M instructions, more than half of an enumeration (issue 11), for a key
+	 * that most processes never use. */
 	/* Sessions die with their card: the slot layer reports each removal upwards
 	 * through this callback, so it never calls into the session layer itself. */
 	hpki_slots_init(transport_ops, hpki_session_close_slot, &card_io_cancel);

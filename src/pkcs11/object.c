@@ -16,12 +16,8 @@
 #include <strings.h>
 #include <time.h>
 
-#include <openssl/bn.h>
-#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include "log.h"
 #include "token.h"
@@ -75,42 +71,53 @@ static void add_text(struct attr_builder *b, CK_ATTRIBUTE_TYPE type, const char 
 	add_bytes(b, type, text, strlen(text));
 }
 
-/* DER of an OpenSSL object through its i2d function. */
-#define ADD_DER(b, type, i2d, obj)                                     \
-	do {                                                           \
-		unsigned char *der_ = NULL;                            \
-		int len_ = i2d((obj), &der_);                          \
-		if (len_ <= 0)                                         \
-			(b)->failed = true;                            \
-		else                                                   \
-			add_bytes((b), (type), der_, (size_t)len_);    \
-		OPENSSL_free(der_);                                    \
-	} while (0)
-
-static void add_bignum(struct attr_builder *b, CK_ATTRIBUTE_TYPE type, const EVP_PKEY *key, const char *param)
+/* A DER element of the certificate, as it is on the card (card-cert.c found it). */
+static void add_slice(struct attr_builder *b, CK_ATTRIBUTE_TYPE type, const struct hpki_cert *cert,
+		      const struct hpki_der_slice *slice)
 {
-	BIGNUM *bn = NULL;
-	unsigned char buf[1024];
-	int len;
-
-	if (!EVP_PKEY_get_bn_param(key, param, &bn) || (len = BN_num_bytes(bn)) > (int)sizeof buf) {
-		BN_free(bn);
-		b->failed = true;
-		return;
-	}
-	BN_bn2bin(bn, buf);
-	add_bytes(b, type, buf, (size_t)len);
-	BN_free(bn);
+	add_bytes(b, type, cert->der + slice->offset, slice->len);
 }
 
-/* CK_DATE from an ASN1_TIME (PKCS#11 2.40 §3.3: YYYYMMDD as characters). */
-static void add_date(struct attr_builder *b, CK_ATTRIBUTE_TYPE type, const ASN1_TIME *t)
+/* The end-entity key's numbers as PKCS#11 big integers (most significant byte
+ * first, no sign byte), found once per token for both key objects, from the
+ * certificate's DER: asking the EVP_PKEY costs ~60 k instructions a number (issue 11). */
+struct rsa_numbers {
+	uint8_t modulus[1024], exponent[1024]; /* up to 8192 bits */
+	size_t modulus_len, exponent_len;
+	bool known;
+	CK_ULONG bits;
+};
+
+static void rsa_numbers_of(const struct hpki_cert *cert, const EVP_PKEY *key, struct rsa_numbers *n)
 {
+	n->modulus_len = sizeof n->modulus;
+	n->exponent_len = sizeof n->exponent;
+	n->known = cert != NULL && hpki_card_cert_rsa_numbers(cert, n->modulus, &n->modulus_len, n->exponent,
+							     &n->exponent_len);
+	n->bits = key != NULL ? (CK_ULONG)EVP_PKEY_get_bits(key) : 0;
+}
+
+static void add_bignum(struct attr_builder *b, CK_ATTRIBUTE_TYPE type, bool known, const uint8_t *value, size_t len)
+{
+	if (!known)
+		b->failed = true;
+	else
+		add_bytes(b, type, value, len);
+}
+
+/* CK_DATE from a certificate's Time (PKCS#11 2.40 §3.3: YYYYMMDD as characters). */
+static void add_date(struct attr_builder *b, CK_ATTRIBUTE_TYPE type, const struct hpki_cert *cert,
+		     const struct hpki_der_slice *slice)
+{
+	const unsigned char *p = cert->der + slice->offset;
+	ASN1_TIME *t = d2i_ASN1_TIME(NULL, &p, (long)slice->len);
 	struct tm tm;
 	CK_DATE date;
 	char text[16];
+	bool ok = t != NULL && ASN1_TIME_to_tm(t, &tm);
 
-	if (t == NULL || !ASN1_TIME_to_tm(t, &tm)) {
+	ASN1_TIME_free(t);
+	if (!ok) {
 		add_bytes(b, type, NULL, 0);
 		return;
 	}
@@ -134,7 +141,7 @@ static void add_storage_attrs(struct attr_builder *b, CK_OBJECT_CLASS klass, boo
 }
 
 static void add_key_attrs(struct attr_builder *b, const struct hpki_token *token, const uint8_t *id, size_t id_len,
-			  X509 *cert)
+			  const struct hpki_cert *cert, const struct rsa_numbers *key)
 {
 	CK_MECHANISM_TYPE mechs[32], allowed[32];
 	size_t n = hpki_mech_list(&token->caps, mechs, 32), i, k = 0;
@@ -152,12 +159,12 @@ static void add_key_attrs(struct attr_builder *b, const struct hpki_token *token
 		if (hpki_mech_info(&token->caps, mechs[i], &info) == CKR_OK && (info.flags & CKF_SIGN))
 			allowed[k++] = mechs[i];
 	add_bytes(b, CKA_ALLOWED_MECHANISMS, allowed, k * sizeof allowed[0]);
-	ADD_DER(b, CKA_SUBJECT, i2d_X509_NAME, X509_get_subject_name(cert));
-	/* The certificate's own SubjectPublicKeyInfo, re-encoded as stored: i2d_PUBKEY of
-	 * the EVP_PKEY would run OpenSSL's provider encoders (issue 11: 6.5 M instructions). */
-	ADD_DER(b, CKA_PUBLIC_KEY_INFO, i2d_X509_PUBKEY, X509_get_X509_PUBKEY(cert));
-	add_bignum(b, CKA_MODULUS, X509_get0_pubkey(cert), OSSL_PKEY_PARAM_RSA_N);
-	add_bignum(b, CKA_PUBLIC_EXPONENT, X509_get0_pubkey(cert), OSSL_PKEY_PARAM_RSA_E);
+	add_slice(b, CKA_SUBJECT, cert, &cert->subject);
+	/* The certificate's own SubjectPublicKeyInfo: i2d_PUBKEY of the EVP_PKEY would run
+	 * OpenSSL's provider encoders (issue 11: 6.5 M instructions). */
+	add_slice(b, CKA_PUBLIC_KEY_INFO, cert, &cert->spki);
+	add_bignum(b, CKA_MODULUS, key->known, key->modulus, key->modulus_len);
+	add_bignum(b, CKA_PUBLIC_EXPONENT, key->known, key->exponent, key->exponent_len);
 }
 
 static CK_RV finish_object(struct hpki_token *token, struct attr_builder *b, CK_OBJECT_CLASS klass)
@@ -185,7 +192,7 @@ static CK_RV finish_object(struct hpki_token *token, struct attr_builder *b, CK_
 	return CKR_OK;
 }
 
-static CK_RV add_certificate(struct hpki_token *token, X509 *x, const struct hpki_cert *cert, const uint8_t *id,
+static CK_RV add_certificate(struct hpki_token *token, const struct hpki_cert *cert, const uint8_t *id,
 			     size_t id_len, const char *label, bool end_entity)
 {
 	struct attr_builder b = { .count = 0 };
@@ -199,28 +206,30 @@ static CK_RV add_certificate(struct hpki_token *token, X509 *x, const struct hpk
 	add_ulong(&b, CKA_CERTIFICATE_CATEGORY, end_entity ? 1 : 2);
 	EVP_Digest(cert->der, cert->der_len, digest, &digest_len, EVP_sha1(), NULL);
 	add_bytes(&b, CKA_CHECK_VALUE, digest, 3);
-	add_date(&b, CKA_START_DATE, X509_get0_notBefore(x));
-	add_date(&b, CKA_END_DATE, X509_get0_notAfter(x));
-	ADD_DER(&b, CKA_SUBJECT, i2d_X509_NAME, X509_get_subject_name(x));
+	add_date(&b, CKA_START_DATE, cert, &cert->not_before);
+	add_date(&b, CKA_END_DATE, cert, &cert->not_after);
+	/* DER as on the card: what i2d of OpenSSL's parse gives (test-cert compares). */
+	add_slice(&b, CKA_SUBJECT, cert, &cert->subject);
 	add_bytes(&b, CKA_ID, id, id_len);
-	ADD_DER(&b, CKA_ISSUER, i2d_X509_NAME, X509_get_issuer_name(x));
-	ADD_DER(&b, CKA_SERIAL_NUMBER, i2d_ASN1_INTEGER, X509_get0_serialNumber(x));
+	add_slice(&b, CKA_ISSUER, cert, &cert->issuer);
+	add_slice(&b, CKA_SERIAL_NUMBER, cert, &cert->serial);
 	add_bytes(&b, CKA_VALUE, cert->der, cert->der_len);
 	add_bytes(&b, CKA_URL, NULL, 0);
-	if (X509_pubkey_digest(x, EVP_sha1(), digest, &digest_len))
-		add_bytes(&b, CKA_HASH_OF_SUBJECT_PUBLIC_KEY, digest, digest_len);
+	if (hpki_card_cert_key_digest(cert, digest))
+		add_bytes(&b, CKA_HASH_OF_SUBJECT_PUBLIC_KEY, digest, SHA_DIGEST_LENGTH);
 	add_ulong(&b, CKA_NAME_HASH_ALGORITHM, CKM_SHA_1);
 	add_ulong(&b, CKA_JAVA_MIDP_SECURITY_DOMAIN, 0);
 	return finish_object(token, &b, CKO_CERTIFICATE);
 }
 
-static CK_RV add_public_key(struct hpki_token *token, X509 *x, const uint8_t *id, size_t id_len, const char *label)
+static CK_RV add_public_key(struct hpki_token *token, const struct hpki_cert *cert, const struct rsa_numbers *key,
+			    const uint8_t *id, size_t id_len, const char *label)
 {
 	struct attr_builder b = { .count = 0 };
 
 	add_storage_attrs(&b, CKO_PUBLIC_KEY, false, label);
-	add_key_attrs(&b, token, id, id_len, x);
-	add_ulong(&b, CKA_MODULUS_BITS, (CK_ULONG)EVP_PKEY_get_bits(X509_get0_pubkey(x)));
+	add_key_attrs(&b, token, id, id_len, cert, key);
+	add_ulong(&b, CKA_MODULUS_BITS, key->bits);
 	add_bool(&b, CKA_ENCRYPT, false);
 	add_bool(&b, CKA_VERIFY, true);
 	add_bool(&b, CKA_VERIFY_RECOVER, false);
@@ -235,13 +244,14 @@ static CK_RV add_public_key(struct hpki_token *token, X509 *x, const uint8_t *id
  * 2.40 §4.4, hpki_object_visible). Its certificate and public key stay public,
  * and share its CKA_ID, so an application finds the key after C_Login.
  */
-static CK_RV add_private_key(struct hpki_token *token, X509 *x, const uint8_t *id, size_t id_len, const char *label)
+static CK_RV add_private_key(struct hpki_token *token, const struct hpki_cert *cert, const struct rsa_numbers *key,
+			     const uint8_t *id, size_t id_len, const char *label)
 {
 	struct attr_builder b = { .count = 0 };
 	CK_RV rv;
 
 	add_storage_attrs(&b, CKO_PRIVATE_KEY, true, label);
-	add_key_attrs(&b, token, id, id_len, x);
+	add_key_attrs(&b, token, id, id_len, cert, key);
 	add_bool(&b, CKA_SENSITIVE, true);
 	add_bool(&b, CKA_DECRYPT, false);
 	add_bool(&b, CKA_SIGN, true);
@@ -304,29 +314,25 @@ static const char *table3_ca_label(const char *card_label)
 }
 
 /* A CA certificate's label: the card's when it is a table-3 label; otherwise the
- * self-signed one is the MHLW root (the anchor of every HPKI chain), any other an
- * issuing CA. */
-static const char *ca_label(const struct hpki_cert *cert, X509 *x)
+ * self-signed one (issued by itself: its own name and key) is the MHLW root, the
+ * anchor of every HPKI chain, any other an issuing CA. */
+static const char *ca_label(const struct hpki_cert *cert)
 {
 	const char *label = table3_ca_label(cert->info.label);
 
 	if (label != NULL)
 		return label;
-	return X509_check_issued(x, x) == X509_V_OK ? HPKI_LABEL_MHLW_CA : HPKI_LABEL_CA;
+	return hpki_card_cert_issued(cert, cert) ? HPKI_LABEL_MHLW_CA : HPKI_LABEL_CA;
 }
 
 /* A CA certificate's CKA_ID must not collide with the key's: fall back to the SHA-1 of its key. */
-static size_t ca_cert_id(const struct hpki_cert *cert, X509 *x, const uint8_t *key_id, size_t key_id_len,
-			 uint8_t *out)
+static size_t ca_cert_id(const struct hpki_cert *cert, const uint8_t *key_id, size_t key_id_len, uint8_t *out)
 {
-	unsigned int len = 0;
-
 	if (cert->info.id_len > 0 && !(cert->info.id_len == key_id_len && memcmp(cert->info.id, key_id, key_id_len) == 0)) {
 		memcpy(out, cert->info.id, cert->info.id_len);
 		return cert->info.id_len;
 	}
-	X509_pubkey_digest(x, EVP_sha1(), out, &len);
-	return len;
+	return hpki_card_cert_key_digest(cert, out) ? SHA_DIGEST_LENGTH : 0;
 }
 
 static CK_RV build_certificates(struct hpki_token *token, const struct hpki_app *app, int ee, const uint8_t *key_id,
@@ -334,24 +340,26 @@ static CK_RV build_certificates(struct hpki_token *token, const struct hpki_app 
 {
 	size_t i;
 	CK_RV rv = CKR_OK;
+	struct rsa_numbers key;
 
+	rsa_numbers_of(ee >= 0 ? &app->certs[ee] : NULL, token->caps.public_key, &key);
 	for (i = 0; i < app->cert_count && rv == CKR_OK; i++) {
-		X509 *x = app->certs[i].x509; /* parsed once by the card library */
+		const struct hpki_cert *cert = &app->certs[i]; /* its fields found once by the card library */
 		uint8_t id[HPKI_CIO_ID_MAX > 20 ? HPKI_CIO_ID_MAX : 20];
 		size_t id_len;
-		if (x == NULL) {
+		if (!cert->is_x509) {
 			hpki_error("certificate %zu of '%s' is not DER X.509; skipped", i, token->reader->name);
 			continue;
 		}
 		if ((int)i == ee) {
-			rv = add_certificate(token, x, &app->certs[i], key_id, key_id_len, HPKI_LABEL_EE_CERTIFICATE, true);
+			rv = add_certificate(token, cert, key_id, key_id_len, HPKI_LABEL_EE_CERTIFICATE, true);
 			if (rv == CKR_OK && app->has_key)
-				rv = add_public_key(token, x, key_id, key_id_len, HPKI_LABEL_PUBLIC_KEY);
+				rv = add_public_key(token, cert, &key, key_id, key_id_len, HPKI_LABEL_PUBLIC_KEY);
 			if (rv == CKR_OK && app->has_key)
-				rv = add_private_key(token, x, key_id, key_id_len, HPKI_LABEL_PRIVATE_KEY);
+				rv = add_private_key(token, cert, &key, key_id, key_id_len, HPKI_LABEL_PRIVATE_KEY);
 		} else {
-			id_len = ca_cert_id(&app->certs[i], x, key_id, key_id_len, id);
-			rv = add_certificate(token, x, &app->certs[i], id, id_len, ca_label(&app->certs[i], x), false);
+			id_len = ca_cert_id(cert, key_id, key_id_len, id);
+			rv = add_certificate(token, cert, id, id_len, ca_label(cert), false);
 		}
 	}
 	return rv;
@@ -365,13 +373,11 @@ CK_RV hpki_objects_build(struct hpki_token *token)
 	size_t key_id_len = 1;
 
 	if (ee >= 0) {
-		X509 *x = app->certs[ee].x509;
-
-		if (x != NULL) {
-			token->caps.modulus_bits = (unsigned)EVP_PKEY_get_bits(X509_get0_pubkey(x));
-			/* PSS encoding needs the public key (mechanism.h); kept until the card goes. */
-			token->caps.public_key = X509_get_pubkey(x);
-		}
+		/* PSS encoding needs the public key (mechanism.h); kept until the card goes. It
+		 * also gives the key objects' modulus and exponent. */
+		token->caps.public_key = hpki_card_cert_public_key(&app->certs[ee]);
+		if (token->caps.public_key != NULL)
+			token->caps.modulus_bits = (unsigned)EVP_PKEY_get_bits(token->caps.public_key);
 	}
 	if (token->caps.modulus_bits == 0)
 		token->caps.modulus_bits = app->key.modulus_bits;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Recognises a PIN the card has just refused, without keeping the PIN: a keyed
- * hash (HMAC-SHA-256 under a random key made once per process and C_Initialize),
+ * hash (HMAC-SHA-256 under a random key made per process and C_Initialize when
+ * first needed),
  * in memory only, never logged or written anywhere (issue 8 §1). A looping
  * application (NSS calls C_Login again for as long as its password callback
  * answers) then cannot burn the card's 15 tries with one wrong password.

@@ -87,15 +87,9 @@ static void holder_name(const struct hpki_app *app, char *out, size_t size)
 	size_t i;
 
 	snprintf(out, size, "%s", "unknown holder");
-	for (i = 0; i < app->cert_count; i++) {
-		X509 *x = app->certs[i].x509;
-
-		if (x == NULL)
-			continue;
-		if (!app->certs[i].info.authority &&
-		    X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, out, (int)size) > 0)
+	for (i = 0; i < app->cert_count; i++)
+		if (!app->certs[i].info.authority && hpki_card_cert_subject_text(&app->certs[i], NID_commonName, out, size))
 			return;
-	}
 }
 
 /*
