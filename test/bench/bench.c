@@ -226,6 +226,118 @@ static void bench_sign(struct row *r, const char *prefix, const char *pin)
 	p11_finalize();
 }
 
+/* ---- several cards read at once (issue 11: "four cards: wall time of an enumeration
+ * <= 1.5 x one card's"). Runs when the test bed has more than one card (make bench
+ * starts one with --cards 4); the rows above need a bed with a single card. */
+
+static long all_cards_apdus(int cards)
+{
+	long sum = 0;
+
+	for (int c = 0; c < cards; c++)
+		sum += vcard_stat_on(c, "apdus");
+	return sum;
+}
+
+static void all_cards_ctl(int cards, const char *args)
+{
+	char reply[256];
+
+	for (int c = 0; c < cards; c++)
+		if (vcard_ctl_on(c, reply, sizeof reply, args) != 0)
+			printf("  (card %d: '%s' failed: %s)\n", c, args, reply);
+}
+
+/* Tokens a fresh module shows (an enumeration of its own, not measured). */
+static CK_ULONG tokens_now(void)
+{
+	CK_SLOT_ID slots[32];
+	CK_ULONG n;
+
+	p11_init();
+	n = p11_token_slots(slots, 32);
+	p11_finalize();
+	return n;
+}
+
+/* pcscd notices an insertion or a removal on its next poll of the reader. */
+static bool wait_tokens(CK_ULONG want)
+{
+	for (int i = 0; i < 100; i++) {
+		if (tokens_now() == want)
+			return true;
+		struct timespec step = { 0, 100 * 1000000L };
+		nanosleep(&step, NULL);
+	}
+	printf("  (the module never showed %lu tokens)\n", (unsigned long)want);
+	return false;
+}
+
+/* Fresh processes (cache off: each reads every card in full) list every token and
+ * its objects, with each card answering 15 ms late: bench_listing's rounds, with the
+ * APDUs of every card counted (it counts card 0's). */
+static void bench_cards_listing(struct row *r, int cards)
+{
+	long before = all_cards_apdus(cards);
+
+	bench_listing(r, "off", NULL);
+	r->apdus = all_cards_apdus(cards) - before;
+}
+
+/* Cards 1… taken out of their readers (one card left) or put back, then measured. */
+static bool bench_cards_with_others(struct row *r, int cards, bool others_in, CK_ULONG tokens)
+{
+	char reply[256];
+
+	for (int c = 1; c < cards; c++)
+		vcard_ctl_on(c, reply, sizeof reply, others_in ? "insert" : "remove");
+	if (!wait_tokens(tokens))
+		return false;
+	all_cards_ctl(cards, "delay 15");
+	bench_cards_listing(r, cards);
+	all_cards_ctl(cards, "delay 0");
+	return true;
+}
+
+/* One card, then all of them, in the same test bed: the other cards are taken out
+ * of their readers for the first measurement. */
+static void bench_cards(int cards)
+{
+	struct row one = { "list tokens + objects, 1 card, 15 ms/APDU, cache off", 3, 0, 0, "-" };
+	struct row all = { "list tokens + objects, N cards, 15 ms/APDU, cache off", 3, 0, 0, "-" };
+	char what[80], line[256], title[200];
+	CK_ULONG per_card, total;
+	double one_ms, all_ms;
+
+	snprintf(what, sizeof what, "list tokens + objects, %d cards, 15 ms/APDU, cache off", cards);
+	all.what = what;
+	total = tokens_now();
+	per_card = total / (CK_ULONG)cards;
+	snprintf(title, sizeof title, "cards read in parallel (%d cards, %lu tokens each, each card 15 ms per APDU)",
+		 cards, (unsigned long)per_card);
+	printf("%s\n| scenario | APDUs, all cards | wall ms |\n|---|---|---|\n", title);
+	if (results != NULL)
+		fprintf(results, "\n%s\n\n| scenario | APDUs, all cards | wall ms |\n|---|---|---|\n", title);
+	if (!bench_cards_with_others(&one, cards, false, per_card) || !bench_cards_with_others(&all, cards, true, total))
+		return;
+	one_ms = one.seconds * 1000.0 / one.rounds;
+	all_ms = all.seconds * 1000.0 / all.rounds;
+	for (int k = 0; k < 2; k++) {
+		const struct row *r = k == 0 ? &one : &all;
+
+		snprintf(line, sizeof line, "| %-52s | %7.1f | %8.0f |\n", r->what, (double)r->apdus / r->rounds,
+			 k == 0 ? one_ms : all_ms);
+		fputs(line, stdout);
+		if (results != NULL)
+			fputs(line, results);
+	}
+	snprintf(line, sizeof line, "\n%s cards: %.0f ms vs one card %.0f ms (ratio %.2f; goal <= 1.5)\n",
+		 cards == 4 ? "four" : "several", all_ms, one_ms, all_ms / one_ms);
+	fputs(line, stdout);
+	if (results != NULL)
+		fputs(line, results);
+}
+
 /* The least the issue names per profile (issue 11 "minimum without cache"). */
 static const char *minimum_listing(const char *profile, bool short_only)
 {
@@ -260,6 +372,12 @@ int main(void)
 
 	results = fopen(getenv("HPKI_BENCH_RESULTS") != NULL ? getenv("HPKI_BENCH_RESULTS") : "bench-results.txt", "a");
 	p11_load();
+	if (getenv("HPKI_VCARD_CARDS") != NULL && atoi(getenv("HPKI_VCARD_CARDS")) > 1) {
+		bench_cards(atoi(getenv("HPKI_VCARD_CARDS")));
+		if (results != NULL)
+			fclose(results);
+		return 0;
+	}
 	snprintf(title, sizeof title, "profile %s%s", profile, note);
 	header(title);
 	bench_listing(&off, "off", NULL);
