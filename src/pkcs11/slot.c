@@ -492,6 +492,9 @@ static void finish_read(struct hpki_reader *r, enum hpki_card_status status)
 	hpki_info("'%s': no token (%s)", r->name, hpki_card_status_text(status));
 }
 
+/* Every reader's card may be read at once. */
+_Static_assert(HPKI_MAX_READERS <= HPKI_CONCURRENT_MAX, "hpki_run_concurrently must take a job per reader");
+
 /* One card of a concurrent read (read_cards). */
 struct read_job {
 	struct hpki_reader *r;

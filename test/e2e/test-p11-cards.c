@@ -4,7 +4,8 @@
  * parallel"): every token shows its own card's certificate and no other, every card
  * is read exactly once — as many APDUs as the same card read alone, and nothing more
  * on a second look — and signatures work on two of the cards, one read on the
- * caller's thread and one on a reading thread of its own.
+ * caller's thread and one on a reading thread of its own. A looping card does not
+ * hold up the others; C_Finalize stops the read of all four.
  *
  * Runs under test/with-vcard --cards 4 --holder H0,H1,H2,H3; argv[1] repeats the
  * holders. Card c sits in vpcd reader c/2, slot c%2 (with-vcard: port BASE + c).
@@ -17,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <pthread.h>
 
 #include <cmocka.h>
 #include <openssl/evp.h>
@@ -274,11 +277,104 @@ static void test_signatures_on_two_cards(void **state)
 	p11_finalize();
 }
 
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void card_set(int card, const char *args)
+{
+	char reply[256];
+
+	assert_int_equal(vcard_ctl_on(card, reply, sizeof reply, args), 0);
+}
+
+/* A card that loops (61 00 without data) and answers 0.5 s late, among three good
+ * ones answering 15 ms late (about 0.5 s to read each): the bad card is given up
+ * after its first GET RESPONSE, and the good cards' tokens come in the time of that
+ * one card (1 s), not after it (2.5 s one after another). */
+static void test_a_bad_card_does_not_hold_up_the_others(void **state)
+{
+	CK_SLOT_ID slots[32];
+	CK_ULONG n = 32;
+	double start, took;
+
+	(void)state;
+	for (int c = 0; c < CARDS; c++)
+		card_set(c, c == 2 ? "delay 500" : "delay 15");
+	card_set(2, "fault trickle 300");
+	reset_stats();
+	p11_init();
+	start = now();
+	assert_int_equal(p11->C_GetSlotList(CK_TRUE, slots, &n), CKR_OK);
+	took = now() - start;
+	print_message("three good cards and a looping one: %lu tokens in %.3f s, %ld APDUs to the bad one\n",
+		      (unsigned long)n, took, card_apdus(2));
+	assert_int_equal(n, 2 * (CARDS - 1));
+	for (CK_ULONG i = 0; i < n; i++)
+		assert_int_not_equal(card_of_slot(slots[i]), 2);
+	assert_int_equal(card_apdus(2), 2);
+	assert_true(took < 1.8);
+	p11_finalize();
+	card_set(2, "fault none");
+	for (int c = 0; c < CARDS; c++)
+		card_set(c, "delay 0");
+}
+
+struct lister {
+	pthread_t thread;
+	CK_RV rv;
+	double ended;
+};
+
+static void *list_tokens(void *arg)
+{
+	struct lister *t = arg;
+	CK_SLOT_ID slots[32];
+	CK_ULONG n = 32;
+
+	t->rv = p11->C_GetSlotList(CK_TRUE, slots, &n);
+	t->ended = now();
+	return NULL;
+}
+
+/* C_Finalize while four slow cards are being read on another thread: it returns in
+ * time, and every card's read stops at the APDU in flight (one APDU each). */
+static void test_finalize_during_a_read_of_four_cards(void **state)
+{
+	struct lister t = { 0 };
+	struct timespec pause = { 0, 300 * 1000000L };
+	double start;
+
+	(void)state;
+	for (int c = 0; c < CARDS; c++)
+		card_set(c, "delay 1000");
+	reset_stats();
+	p11_init();
+	assert_int_equal(pthread_create(&t.thread, NULL, list_tokens, &t), 0);
+	nanosleep(&pause, NULL); /* every card is inside its first APDU now */
+	start = now();
+	assert_int_equal(p11->C_Finalize(NULL), CKR_OK);
+	print_message("C_Finalize during the read of four slow cards: %.3f s\n", now() - start);
+	assert_true(now() - start < 2.0);
+	assert_int_equal(pthread_join(t.thread, NULL), 0);
+	assert_true(t.ended - start < 1.0 + 1.0);
+	for (int c = 0; c < CARDS; c++) {
+		card_set(c, "delay 0");
+		assert_int_equal(card_apdus(c), 1);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_token_shows_its_own_card_read_once),
 		cmocka_unit_test(test_signatures_on_two_cards),
+		cmocka_unit_test(test_a_bad_card_does_not_hold_up_the_others),
+		cmocka_unit_test(test_finalize_during_a_read_of_four_cards),
 	};
 	char list[256], *save = NULL, *h;
 	int c = 0;
