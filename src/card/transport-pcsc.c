@@ -582,10 +582,13 @@ static bool pcsc_stay_mark(struct hpki_connection *conn, uint8_t mark[HPKI_STAY_
 	size_t boot_len = 0;
 	unsigned int out = 0;
 	EVP_MD_CTX *md;
+	LONG rv;
 	bool ok;
 
-	if (SCardStatus(conn->handle, name, &name_len, &state, &protocol, atr, &atr_len) != SCARD_S_SUCCESS ||
-	    (state & SCARD_PRESENT) == 0 || name_len > sizeof name)
+	lock_reader_states();
+	rv = SCardStatus(conn->handle, name, &name_len, &state, &protocol, atr, &atr_len);
+	unlock_reader_states();
+	if (rv != SCARD_S_SUCCESS || (state & SCARD_PRESENT) == 0 || name_len > sizeof name)
 		return false;
 	if (!read_small_file("/proc/sys/kernel/random/boot_id", boot, sizeof boot, &boot_len))
 		return false;
