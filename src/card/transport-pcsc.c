@@ -46,6 +46,44 @@ struct hpki_connection {
 };
 
 /*
+ * pcsc-lite before 2.0.1 keeps the reader states that SCardStatus, SCardListReaders
+ * and SCardGetStatusChange fetch from pcscd in one array for the whole process
+ * (winscard_clnt.c readerStates[]), guarded only by the lock of the context in use:
+ * two threads on two contexts tear it (fixed upstream in 2.0.1, "Access
+ * readerStates[] in a thread safe way"; Debian 12 has 1.9.9). The module reads
+ * several cards at once, each thread on a context of its own, and every connection
+ * reads its ATR with SCardStatus; so the calls that return at once take this lock.
+ * A blocking SCardGetStatusChange (C_WaitForSlotEvent) cannot hold it for minutes
+ * and runs without it.
+ */
+static pthread_mutex_t reader_states_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t reader_states_once = PTHREAD_ONCE_INIT;
+
+/* A fork while another thread holds the lock would leave the child's copy locked. */
+static void reader_states_after_fork(void)
+{
+	static const pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+
+	memcpy(&reader_states_lock, &fresh, sizeof fresh);
+}
+
+static void reader_states_setup(void)
+{
+	(void)pthread_atfork(NULL, NULL, reader_states_after_fork);
+}
+
+static void lock_reader_states(void)
+{
+	(void)pthread_once(&reader_states_once, reader_states_setup);
+	pthread_mutex_lock(&reader_states_lock);
+}
+
+static void unlock_reader_states(void)
+{
+	pthread_mutex_unlock(&reader_states_lock);
+}
+
+/*
  * The single place where a PC/SC return code becomes an hpki_io_status; the
  * pcsc-lite text is logged here so that callers need not know PC/SC at all.
  */
@@ -136,9 +174,12 @@ static enum hpki_io_status fetch_reader_names(SCARDCONTEXT ctx, char **names)
 	/* The list may grow between the size query and the fetch: retry a few times. */
 	for (attempt = 0; attempt < 3; attempt++) {
 		DWORD len = 0;
-		LONG rv = SCardListReaders(ctx, NULL, NULL, &len);
+		LONG rv;
 		char *buf;
 
+		lock_reader_states();
+		rv = SCardListReaders(ctx, NULL, NULL, &len);
+		unlock_reader_states();
 		if (rv == SCARD_E_NO_READERS_AVAILABLE)
 			return HPKI_IO_OK;
 		if (rv != SCARD_S_SUCCESS)
@@ -146,7 +187,9 @@ static enum hpki_io_status fetch_reader_names(SCARDCONTEXT ctx, char **names)
 		buf = malloc(len + 1);
 		if (buf == NULL)
 			return HPKI_IO_FAILED;
+		lock_reader_states();
 		rv = SCardListReaders(ctx, NULL, buf, &len);
+		unlock_reader_states();
 		if (rv == SCARD_S_SUCCESS) {
 			buf[len] = '\0';
 			*names = buf;
@@ -226,7 +269,11 @@ static enum hpki_io_status get_status(SCARDCONTEXT ctx, struct hpki_reader_state
 		rs[n].dwCurrentState = pnp_readers << 16;
 		n++;
 	}
+	if (timeout == 0)
+		lock_reader_states();
 	rv = SCardGetStatusChange(ctx, timeout, rs, (DWORD)n);
+	if (timeout == 0)
+		unlock_reader_states();
 	status = map_pcsc(rv, "SCardGetStatusChange");
 	if (status == HPKI_IO_OK) {
 		for (size_t i = 0; i < count; i++)
@@ -337,8 +384,12 @@ static enum hpki_io_status read_atr(struct hpki_connection *conn, uint8_t *atr, 
 	DWORD buf_len = sizeof(buf);
 	DWORD state, protocol;
 	enum hpki_io_status status;
+	LONG rv;
 
-	status = map_pcsc(SCardStatus(conn->handle, NULL, NULL, &state, &protocol, buf, &buf_len), "SCardStatus");
+	lock_reader_states();
+	rv = SCardStatus(conn->handle, NULL, NULL, &state, &protocol, buf, &buf_len);
+	unlock_reader_states();
+	status = map_pcsc(rv, "SCardStatus");
 	if (status != HPKI_IO_OK)
 		return status;
 	if (buf_len > HPKI_ATR_MAX)
@@ -410,7 +461,11 @@ static enum hpki_io_status pcsc_reconnect(struct hpki_connection *conn)
 static enum hpki_io_status pcsc_reset_card(struct hpki_connection *conn)
 {
 	DWORD state = 0, protocol = 0, atr_len = 0, name_len = 0;
-	LONG rv = SCardStatus(conn->handle, NULL, &name_len, &state, &protocol, NULL, &atr_len);
+	LONG rv;
+
+	lock_reader_states();
+	rv = SCardStatus(conn->handle, NULL, &name_len, &state, &protocol, NULL, &atr_len);
+	unlock_reader_states();
 
 	if (rv != SCARD_S_SUCCESS)
 		return map_pcsc(rv, "SCardStatus before reset");
@@ -527,10 +582,13 @@ static bool pcsc_stay_mark(struct hpki_connection *conn, uint8_t mark[HPKI_STAY_
 	size_t boot_len = 0;
 	unsigned int out = 0;
 	EVP_MD_CTX *md;
+	LONG rv;
 	bool ok;
 
-	if (SCardStatus(conn->handle, name, &name_len, &state, &protocol, atr, &atr_len) != SCARD_S_SUCCESS ||
-	    (state & SCARD_PRESENT) == 0 || name_len > sizeof name)
+	lock_reader_states();
+	rv = SCardStatus(conn->handle, name, &name_len, &state, &protocol, atr, &atr_len);
+	unlock_reader_states();
+	if (rv != SCARD_S_SUCCESS || (state & SCARD_PRESENT) == 0 || name_len > sizeof name)
 		return false;
 	if (!read_small_file("/proc/sys/kernel/random/boot_id", boot, sizeof boot, &boot_len))
 		return false;

@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "concurrent.h"
 #include "log.h"
 #include "settings.h"
 #include "slot.h"
@@ -39,6 +40,12 @@ static void *io_context;
 static void *_Atomic published_context;
 static hpki_slot_removed_fn slot_removed;
 static const atomic_bool *card_io_cancel;
+/* The PC/SC context a reader's card is connected through when it is not io_context:
+ * a card read on a thread of its own was connected through a context of its own
+ * (pcsc-lite serialises every call made on one context, and its API asks for one
+ * context per thread: winscard_clnt.c, SCardEstablishContext). The handle belongs
+ * to that context, so it lives as long as the card stays attached. */
+static void *card_context[HPKI_MAX_READERS];
 static void free_retired(void);
 /* Each token's mechanism list, published when the card is read and withdrawn when it
  * goes (issue 8 §3); published_lock is held for a copy only, never across card I/O. */
@@ -57,6 +64,7 @@ void hpki_slots_forget(void)
 {
 	memset(readers, 0, sizeof readers);
 	memset(reader_mute, 0, sizeof reader_mute);
+	memset(card_context, 0, sizeof card_context);
 	memset(published_mechs, 0, sizeof published_mechs);
 	retired_count = 0;
 	reader_count = 0;
@@ -150,6 +158,18 @@ CK_RV hpki_slot_mechanisms_published(CK_SLOT_ID slot, CK_MECHANISM_TYPE *list, s
 	return rv;
 }
 
+/* Disconnects the card, and closes the context it had to itself. */
+static void release_card(struct hpki_reader *r)
+{
+	size_t index = (size_t)(r - readers);
+
+	hpki_card_detach(&r->card);
+	if (card_context[index] != NULL) {
+		transport->close_context(card_context[index]);
+		card_context[index] = NULL;
+	}
+}
+
 static void drop_card(struct hpki_reader *r)
 {
 	size_t i;
@@ -161,7 +181,7 @@ static void drop_card(struct hpki_reader *r)
 		r->tokens[i] = NULL;
 		publish_mechanisms(slot_id_of((size_t)(r - readers), i), NULL);
 	}
-	hpki_card_detach(&r->card);
+	release_card(r);
 	r->card_read = false;
 }
 
@@ -424,24 +444,35 @@ static bool transient_failure(enum hpki_card_status status)
 
 #define HPKI_READ_ATTEMPTS 3
 
-/*
- * Reads the card once per insertion (consumer-expectations §3.1: never probe
- * forever). A transient failure — another process holding the card, a card
- * pulled out mid-read — is tried again at most HPKI_READ_ATTEMPTS times, one
- * refresh interval apart; a card that is not HPKI is not asked again.
- */
-static void read_card(struct hpki_reader *r)
+static bool card_to_read(const struct hpki_reader *r, double now)
+{
+	return r->card_present && !r->card_read && now >= r->retry_at;
+}
+
+/* What reading a card does with the card alone: it touches nothing but this
+ * reader's card, so several of them may run at once on threads of their own. */
+static enum hpki_card_status attach_and_enumerate(struct hpki_reader *r, void *context)
 {
 	enum hpki_card_status status;
 
-	if (!r->card_present || r->card_read || hpki_now() < r->retry_at)
-		return;
-	status = hpki_card_attach(&r->card, transport, io_context, r->name);
+	status = hpki_card_attach(&r->card, transport, context, r->name);
 	r->card.link.cancel = card_io_cancel;
 	r->card.cache_dir = hpki_settings()->cache_dir;
 	r->card.warm_start = hpki_settings()->warm_start;
 	if (status == HPKI_CARD_OK)
 		status = hpki_card_enumerate_roles(&r->card, wanted_roles());
+	return status;
+}
+
+/*
+ * Reads the card once per insertion (consumer-expectations §3.1: never probe
+ * forever). A transient failure — another process holding the card, a card
+ * pulled out mid-read — is tried again at most HPKI_READ_ATTEMPTS times, one
+ * refresh interval apart; a card that is not HPKI is not asked again.
+ * This half publishes what attach_and_enumerate() found, on the caller's thread.
+ */
+static void finish_read(struct hpki_reader *r, enum hpki_card_status status)
+{
 	r->read_status = status;
 	if (status == HPKI_CARD_OK) {
 		r->card_read = true;
@@ -450,7 +481,7 @@ static void read_card(struct hpki_reader *r)
 		make_tokens(r);
 		return;
 	}
-	hpki_card_detach(&r->card);
+	release_card(r);
 	if (transient_failure(status) && ++r->read_failures < HPKI_READ_ATTEMPTS) {
 		r->retry_at = hpki_now() + hpki_settings()->refresh_interval;
 		hpki_info("'%s': reading the card failed (%s); will try again", r->name, hpki_card_status_text(status));
@@ -461,6 +492,72 @@ static void read_card(struct hpki_reader *r)
 	hpki_info("'%s': no token (%s)", r->name, hpki_card_status_text(status));
 }
 
+/* Every reader's card may be read at once. */
+_Static_assert(HPKI_MAX_READERS <= HPKI_CONCURRENT_MAX, "hpki_run_concurrently must take a job per reader");
+
+/* One card of a concurrent read (read_cards). */
+struct read_job {
+	struct hpki_reader *r;
+	void *shared_context; /* io_context */
+	void *own_context;    /* opened by the job; NULL: it uses shared_context */
+	bool wants_own;
+	enum hpki_card_status status;
+};
+
+static void read_job_run(void *arg)
+{
+	struct read_job *job = arg;
+
+	/* Without a context of its own (pcscd's limit on clients, default 200 for all
+	 * processes) the card is read through the shared one: pcsc-lite then serialises
+	 * it with the others — slower, still correct. */
+	if (job->wants_own && transport->open_context(&job->own_context) != HPKI_IO_OK)
+		job->own_context = NULL;
+	job->status = attach_and_enumerate(job->r, job->own_context != NULL ? job->own_context : job->shared_context);
+}
+
+/*
+ * Reads every card that waits to be read, `first` among them, at once (issue 11:
+ * a clinic's terminal may have two or three readers; read one after another, four
+ * cards took four times as long as one). An application that looks at one slot
+ * looks at all of them (NSS, p11-kit and pkcs11-tool walk the slot list), so when
+ * one card must be read the others are read with it and cost the time of the
+ * slowest card rather than the sum.
+ *
+ * The first card is read on the caller's thread through io_context, exactly as a
+ * single card is; each other one on a short-lived thread through a context of its
+ * own. The threads touch only their own reader's card (and the thread-safe log);
+ * the caller holds the module's lock throughout and publishes the results after
+ * every thread has ended, so no other thread can see a card half read. Each card
+ * keeps its own budget (pkcs11-spec "Card budgets"), C_Finalize's cancel flag stops
+ * all of them before their next APDU, and a card that hangs delays the others' tokens
+ * by no more than its budget. In a forked child the threads do not exist; the
+ * contexts are forgotten with the readers (hpki_slots_forget).
+ */
+static void read_cards(struct hpki_reader *first)
+{
+	struct read_job jobs[HPKI_MAX_READERS];
+	void *job_ptrs[HPKI_MAX_READERS];
+	size_t i, n = 0;
+	double now = hpki_now();
+
+	if (!card_to_read(first, now))
+		return;
+	jobs[n++] = (struct read_job){ .r = first, .shared_context = io_context };
+	for (i = 0; i < reader_count; i++)
+		if (&readers[i] != first && card_to_read(&readers[i], now))
+			jobs[n++] = (struct read_job){ .r = &readers[i], .shared_context = io_context, .wants_own = true };
+	for (i = 0; i < n; i++)
+		job_ptrs[i] = &jobs[i];
+	if (n > 1)
+		hpki_info("reading %zu cards at once", n);
+	hpki_run_concurrently(read_job_run, job_ptrs, n);
+	for (i = 0; i < n; i++) {
+		card_context[jobs[i].r - readers] = jobs[i].own_context;
+		finish_read(jobs[i].r, jobs[i].status);
+	}
+}
+
 struct hpki_token *hpki_slot_token(CK_SLOT_ID slot_id, bool force_refresh)
 {
 	size_t role_index;
@@ -469,7 +566,7 @@ struct hpki_token *hpki_slot_token(CK_SLOT_ID slot_id, bool force_refresh)
 	refresh_readers(force_refresh);
 	if (r == NULL)
 		return NULL;
-	read_card(r);
+	read_cards(r);
 	return r->tokens[role_index];
 }
 

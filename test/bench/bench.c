@@ -226,6 +226,138 @@ static void bench_sign(struct row *r, const char *prefix, const char *pin)
 	p11_finalize();
 }
 
+/* ---- several cards read at once (issue 11: "four cards: wall time of an enumeration
+ * <= 1.5 x one card's"). Runs when the test bed has more than one card (make bench
+ * starts one with --cards 4); the rows above need a bed with a single card. */
+
+static long all_cards_apdus(int cards)
+{
+	long sum = 0;
+
+	for (int c = 0; c < cards; c++)
+		sum += vcard_stat_on(c, "apdus");
+	return sum;
+}
+
+static void all_cards_ctl(int cards, const char *args)
+{
+	char reply[256];
+
+	for (int c = 0; c < cards; c++)
+		if (vcard_ctl_on(c, reply, sizeof reply, args) != 0)
+			printf("  (card %d: '%s' failed: %s)\n", c, args, reply);
+}
+
+/* Tokens a fresh module shows (an enumeration of its own, not measured). */
+static CK_ULONG tokens_now(void)
+{
+	CK_SLOT_ID slots[32];
+	CK_ULONG n;
+
+	p11_init();
+	n = p11_token_slots(slots, 32);
+	p11_finalize();
+	return n;
+}
+
+/* pcscd notices an insertion or a removal on its next poll of the reader. */
+static bool wait_tokens(CK_ULONG want)
+{
+	for (int i = 0; i < 100; i++) {
+		if (tokens_now() == want)
+			return true;
+		struct timespec step = { 0, 100 * 1000000L };
+		nanosleep(&step, NULL);
+	}
+	printf("  (the module never showed %lu tokens)\n", (unsigned long)want);
+	return false;
+}
+
+/* Fresh processes list every token and its objects, with each card answering 15 ms
+ * late: bench_listing's rounds (cache "off": every card read in full; "warm": each
+ * card only proves it is the cached one), with the APDUs of every card counted. */
+static void bench_cards_listing(struct row *r, int cards, const char *cache)
+{
+	long before;
+
+	if (strcmp(cache, "warm") == 0) {
+		drop_cache();
+		(void)tokens_now(); /* one process fills the cache, not counted */
+		cache = "as it is";
+	}
+	before = all_cards_apdus(cards);
+	bench_listing(r, cache, NULL);
+	r->apdus = all_cards_apdus(cards) - before;
+}
+
+/* Cards 1… taken out of their readers (one card left) or put back, then measured
+ * with the cache off and warm. */
+static bool bench_cards_with_others(struct row *off, struct row *warm, int cards, bool others_in, CK_ULONG tokens)
+{
+	char reply[256];
+
+	for (int c = 1; c < cards; c++)
+		vcard_ctl_on(c, reply, sizeof reply, others_in ? "insert" : "remove");
+	if (!wait_tokens(tokens))
+		return false;
+	all_cards_ctl(cards, "delay 15");
+	bench_cards_listing(off, cards, "off");
+	bench_cards_listing(warm, cards, "warm");
+	all_cards_ctl(cards, "delay 0");
+	return true;
+}
+
+static void bench_cards_line(const char *text)
+{
+	fputs(text, stdout);
+	if (results != NULL)
+		fputs(text, results);
+}
+
+/* One card, then all of them, in the same test bed: the other cards are taken out
+ * of their readers for the first measurement. */
+static void bench_cards(int cards)
+{
+	struct row rows[4] = {
+		{ "list tokens + objects, 1 card, cache off", 3, 0, 0, "-" },
+		{ "list tokens + objects, 1 card, cache warm", 3, 0, 0, "-" },
+		{ "list tokens + objects, N cards, cache off", 3, 0, 0, "-" },
+		{ "list tokens + objects, N cards, cache warm", 3, 0, 0, "-" },
+	};
+	char what[2][80], line[256];
+	CK_ULONG per_card, total;
+	double ms[4];
+
+	snprintf(what[0], sizeof what[0], "list tokens + objects, %d cards, cache off", cards);
+	snprintf(what[1], sizeof what[1], "list tokens + objects, %d cards, cache warm", cards);
+	rows[2].what = what[0];
+	rows[3].what = what[1];
+	total = tokens_now();
+	per_card = total / (CK_ULONG)cards;
+	snprintf(line, sizeof line,
+		 "\ncards read in parallel (%d cards, %lu tokens each, every card answering 15 ms late)\n\n"
+		 "| scenario | APDUs, all cards | wall ms |\n|---|---|---|\n",
+		 cards, (unsigned long)per_card);
+	bench_cards_line(line);
+	if (!bench_cards_with_others(&rows[0], &rows[1], cards, false, per_card) ||
+	    !bench_cards_with_others(&rows[2], &rows[3], cards, true, total))
+		return;
+	for (int k = 0; k < 4; k++) {
+		ms[k] = rows[k].seconds * 1000.0 / rows[k].rounds;
+		snprintf(line, sizeof line, "| %-52s | %7.1f | %8.0f |\n", rows[k].what,
+			 (double)rows[k].apdus / rows[k].rounds, ms[k]);
+		bench_cards_line(line);
+	}
+	snprintf(line, sizeof line, "\n%s cards: %.0f ms vs one card %.0f ms (ratio %.2f; goal <= 1.5), cache off\n",
+		 cards == 4 ? "four" : "several", ms[2], ms[0], ms[2] / ms[0]);
+	bench_cards_line(line);
+	/* With the card proven by the warm start there may be no APDU at all: then this
+	 * compares the module's own work (cache files, certificates) for N cards and one. */
+	snprintf(line, sizeof line, "%s cards: %.0f ms vs one card %.0f ms (ratio %.2f), cache warm, %.1f APDUs\n",
+		 cards == 4 ? "four" : "several", ms[3], ms[1], ms[3] / ms[1], (double)rows[3].apdus / rows[3].rounds);
+	bench_cards_line(line);
+}
+
 /* The least the issue names per profile (issue 11 "minimum without cache"). */
 static const char *minimum_listing(const char *profile, bool short_only)
 {
@@ -260,6 +392,12 @@ int main(void)
 
 	results = fopen(getenv("HPKI_BENCH_RESULTS") != NULL ? getenv("HPKI_BENCH_RESULTS") : "bench-results.txt", "a");
 	p11_load();
+	if (getenv("HPKI_VCARD_CARDS") != NULL && atoi(getenv("HPKI_VCARD_CARDS")) > 1) {
+		bench_cards(atoi(getenv("HPKI_VCARD_CARDS")));
+		if (results != NULL)
+			fclose(results);
+		return 0;
+	}
 	snprintf(title, sizeof title, "profile %s%s", profile, note);
 	header(title);
 	bench_listing(&off, "off", NULL);

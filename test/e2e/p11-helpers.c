@@ -81,6 +81,38 @@ long vcard_stat(const char *name)
 	return p == NULL ? -1 : strtol(p + strlen(key), NULL, 10);
 }
 
+/* vcard_ctl() talks to $HPKI_VCARD_CONTROL, so that is pointed at the card for the call. */
+int vcard_ctl_on(int card, char *out, size_t out_size, const char *args)
+{
+	char name[64], first[512];
+	const char *sock, *card0 = getenv("HPKI_VCARD_CONTROL");
+	int rc;
+
+	if (card == 0)
+		return vcard_ctl(out, out_size, "%s", args);
+	snprintf(name, sizeof name, "HPKI_VCARD_CONTROL_%d", card);
+	sock = getenv(name);
+	if (sock == NULL || card0 == NULL || strlen(card0) >= sizeof first)
+		return -1;
+	snprintf(first, sizeof first, "%s", card0);
+	setenv("HPKI_VCARD_CONTROL", sock, 1);
+	rc = vcard_ctl(out, out_size, "%s", args);
+	setenv("HPKI_VCARD_CONTROL", first, 1);
+	return rc;
+}
+
+long vcard_stat_on(int card, const char *name)
+{
+	char reply[1024], key[64];
+	const char *p;
+
+	if (vcard_ctl_on(card, reply, sizeof reply, "stats") != 0)
+		return -1;
+	snprintf(key, sizeof key, " %s=", name);
+	p = strstr(reply, key);
+	return p == NULL ? -1 : strtol(p + strlen(key), NULL, 10);
+}
+
 CK_ULONG p11_token_slots(CK_SLOT_ID *slots, CK_ULONG max)
 {
 	CK_ULONG count = max;

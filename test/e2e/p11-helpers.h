@@ -25,6 +25,10 @@ void p11_finalize(void);
 int vcard_ctl(char *out, size_t out_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Reads one "name=value" number from the card's "stats" line; -1 if absent. */
 long vcard_stat(const char *name);
+/* The same two for card `card` of a test bed with several (with-vcard --cards N):
+ * 0 is $HPKI_VCARD_CONTROL, c > 0 is $HPKI_VCARD_CONTROL_c; -1 when there is no such card. */
+int vcard_ctl_on(int card, char *out, size_t out_size, const char *args);
+long vcard_stat_on(int card, const char *name);
 
 /* Slot IDs that have a token, in order; returns the count. */
 CK_ULONG p11_token_slots(CK_SLOT_ID *slots, CK_ULONG max);

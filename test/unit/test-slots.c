@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The slot layer against a fake transport ops table (issue 8 §4): readers
- * unplugged and plugged, pcscd going away and coming back, a mute card.
+ * unplugged and plugged, pcscd going away and coming back, a mute card; several
+ * cards read at once (issue 11).
  */
 #include "config.h"
 
@@ -28,7 +29,26 @@ static struct {
 	size_t removed_count;
 } world;
 
-static int the_context;
+/* Contexts handed out by fake_open, so that a connection tells which one it used. */
+static int contexts[64];
+
+/* Cards that answer (world.card_delay_ms > 0): every command gets 6A 82 after the
+ * delay, so an enumeration ends "not HPKI" after a few APDUs. Counted per reader,
+ * from the reading threads, under world_lock. */
+static struct {
+	unsigned delay_ms;
+	bool no_extra_context;  /* fake_open fails after the first context */
+	int opened, closed;
+	unsigned long apdus[4];
+	void *connected_with[4];
+	int active, max_active; /* transmits in progress at once */
+} cards;
+
+struct hpki_connection {
+	size_t reader;
+};
+
+static struct hpki_connection connections[4];
 
 /* The fake resource manager's state changes under this lock; waits sleep on `changed`. */
 static pthread_mutex_t world_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -82,16 +102,26 @@ static enum hpki_io_status fake_wait(void *context, struct hpki_reader_state *re
 
 static enum hpki_io_status fake_open(void **context)
 {
+	enum hpki_io_status st = HPKI_IO_OK;
+
 	if (world.no_service)
 		return HPKI_IO_NO_SERVICE;
-	world.contexts_opened++;
-	*context = &the_context;
-	return HPKI_IO_OK;
+	pthread_mutex_lock(&world_lock);
+	if ((cards.no_extra_context && world.contexts_opened > 0) || world.contexts_opened == 64)
+		st = HPKI_IO_NO_SERVICE;
+	else
+		*context = &contexts[world.contexts_opened++];
+	cards.opened += st == HPKI_IO_OK;
+	pthread_mutex_unlock(&world_lock);
+	return st;
 }
 
 static void fake_close(void *context)
 {
 	(void)context;
+	pthread_mutex_lock(&world_lock);
+	cards.closed++;
+	pthread_mutex_unlock(&world_lock);
 }
 
 static enum hpki_io_status fake_list(void *context, struct hpki_reader_state *readers, size_t max, size_t *count)
@@ -106,16 +136,57 @@ static enum hpki_io_status fake_list(void *context, struct hpki_reader_state *re
 	return HPKI_IO_OK;
 }
 
-/* Cards are never read here: connecting finds no card. */
+/* Without card_delay_ms, cards are never read: connecting finds no card. Readers
+ * are named "Reader A" … "Reader D". */
 static enum hpki_io_status fake_connect(void *context, const char *reader, struct hpki_connection **conn,
 					uint8_t *atr, size_t *atr_len)
 {
-	(void)context;
-	(void)reader;
+	static const uint8_t some_atr[] = { 0x3B, 0x80, 0x80, 0x01, 0x01 };
+	size_t index = (size_t)(reader[strlen(reader) - 1] - 'A');
+
+	if (cards.delay_ms == 0 || index >= 4)
+		return HPKI_IO_NO_CARD;
+	pthread_mutex_lock(&world_lock);
+	cards.connected_with[index] = context;
+	pthread_mutex_unlock(&world_lock);
+	connections[index].reader = index;
+	*conn = &connections[index];
+	memcpy(atr, some_atr, sizeof some_atr);
+	*atr_len = sizeof some_atr;
+	return HPKI_IO_OK;
+}
+
+static void sleep_ms(long ms);
+
+static enum hpki_io_status fake_transmit(struct hpki_connection *conn, const uint8_t *cmd, size_t cmd_len,
+					 uint8_t *resp, size_t *resp_len)
+{
+	(void)cmd;
+	(void)cmd_len;
+	pthread_mutex_lock(&world_lock);
+	cards.apdus[conn->reader]++;
+	if (++cards.active > cards.max_active)
+		cards.max_active = cards.active;
+	pthread_mutex_unlock(&world_lock);
+	sleep_ms(cards.delay_ms);
+	pthread_mutex_lock(&world_lock);
+	cards.active--;
+	pthread_mutex_unlock(&world_lock);
+	resp[0] = 0x6A;
+	resp[1] = 0x82;
+	*resp_len = 2;
+	return HPKI_IO_OK;
+}
+
+static enum hpki_io_status fake_begin(struct hpki_connection *conn)
+{
 	(void)conn;
-	(void)atr;
-	(void)atr_len;
-	return HPKI_IO_NO_CARD;
+	return HPKI_IO_OK;
+}
+
+static void fake_end(struct hpki_connection *conn)
+{
+	(void)conn;
 }
 
 static void fake_cancel(void *context)
@@ -134,6 +205,11 @@ static const struct hpki_transport_ops fake_ops = {
 	.wait_readers = fake_wait,
 	.cancel_wait = fake_cancel,
 	.connect = fake_connect,
+	.reconnect = fake_begin,
+	.disconnect = fake_end,
+	.begin = fake_begin,
+	.end = fake_end,
+	.transmit = fake_transmit,
 };
 
 static void on_removed(CK_SLOT_ID slot)
@@ -171,6 +247,8 @@ static int setup(void **state)
 {
 	(void)state;
 	memset(&world, 0, sizeof world);
+	memset(&cards, 0, sizeof cards);
+	atomic_store(&cancel, false);
 	setenv("HPKI_PKCS11_REFRESH_INTERVAL", "0", 1);
 	hpki_settings_load();
 	hpki_slots_init(&fake_ops, on_removed, &cancel);
@@ -243,6 +321,94 @@ static void test_mute_card_is_told_to_the_wait(void **state)
 	assert_true(wait.states[0].mute);
 }
 
+/* ---- several cards read at once (issue 11) -------------------------------------- */
+
+static double seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void plug_four_cards(unsigned delay_ms)
+{
+	cards.delay_ms = delay_ms;
+	plug("Reader A", true, false);
+	plug("Reader B", true, false);
+	plug("Reader C", true, false);
+	plug("Reader D", true, false);
+}
+
+/* Looking at one slot reads every card waiting to be read, each through a PC/SC
+ * context of its own but the first (pcsc-lite serialises the calls of one context),
+ * at the same time; each card is read once, and its context closes with it. */
+static void test_cards_are_read_at_once(void **state)
+{
+	(void)state;
+	plug_four_cards(20);
+	assert_null(hpki_slot_token(2, true)); /* not HPKI: no token, but read */
+	print_message("APDUs per card: %lu %lu %lu %lu; at most %d at once\n", cards.apdus[0], cards.apdus[1],
+		      cards.apdus[2], cards.apdus[3], cards.max_active);
+	for (int i = 0; i < 4; i++) {
+		assert_true(cards.apdus[i] > 0);
+		assert_int_equal(cards.apdus[i], cards.apdus[0]);
+		for (int k = 0; k < i; k++)
+			assert_ptr_not_equal(cards.connected_with[i], cards.connected_with[k]);
+	}
+	assert_true(cards.max_active >= 2);
+	assert_int_equal(cards.opened, 4); /* the module's context and three for reading */
+	/* A card that is not HPKI is not asked again. */
+	unsigned long before = cards.apdus[0] + cards.apdus[1] + cards.apdus[2] + cards.apdus[3];
+	assert_null(hpki_slot_token(0, true));
+	assert_null(hpki_slot_token(6, true));
+	assert_int_equal(cards.apdus[0] + cards.apdus[1] + cards.apdus[2] + cards.apdus[3], before);
+	/* The extra contexts went with the cards ("not HPKI": nothing kept). */
+	assert_int_equal(cards.closed, 3);
+}
+
+static void *cancel_soon(void *arg)
+{
+	(void)arg;
+	sleep_ms(150);
+	atomic_store(&cancel, true);
+	return NULL;
+}
+
+/* C_Finalize's cancel flag stops every card being read before its next APDU: the
+ * read of four slow cards ends after about one APDU, not four cards' worth. */
+static void test_cancel_stops_every_card(void **state)
+{
+	pthread_t thread;
+	double start;
+
+	(void)state;
+	plug_four_cards(300);
+	assert_int_equal(pthread_create(&thread, NULL, cancel_soon, NULL), 0);
+	start = seconds();
+	assert_null(hpki_slot_token(0, true));
+	print_message("four slow cards cancelled after %.3f s\n", seconds() - start);
+	assert_int_equal(pthread_join(thread, NULL), 0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(cards.apdus[i], 1);
+	assert_true(seconds() - start < 1.5);
+}
+
+/* No context to spare (pcscd's limit on clients): the cards are read all the same,
+ * through the module's one context. */
+static void test_without_extra_contexts_cards_are_still_read(void **state)
+{
+	(void)state;
+	cards.no_extra_context = true;
+	plug_four_cards(5);
+	assert_null(hpki_slot_token(0, true));
+	for (int i = 0; i < 4; i++) {
+		assert_true(cards.apdus[i] > 0);
+		assert_ptr_equal(cards.connected_with[i], &contexts[0]);
+	}
+	assert_int_equal(cards.opened, 1);
+}
+
 /* ---- through C_WaitForSlotEvent ------------------------------------------------ */
 
 static void sleep_ms(long ms)
@@ -304,6 +470,7 @@ static int setup_module(void **state)
 {
 	(void)state;
 	memset(&world, 0, sizeof world);
+	memset(&cards, 0, sizeof cards);
 	memset(waiter.events, 0, sizeof waiter.events);
 	cancelled = false;
 	wait_calls = 0;
@@ -362,6 +529,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reader_unplugged_and_plugged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_service_lost_and_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mute_card_is_told_to_the_wait, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cards_are_read_at_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cancel_stops_every_card, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_without_extra_contexts_cards_are_still_read, setup, teardown),
 		cmocka_unit_test_setup(test_wait_survives_unplug_and_sees_new_reader, setup_module),
 		cmocka_unit_test_setup(test_mute_card_does_not_spin_the_wait, setup_module),
 	};
