@@ -35,9 +35,12 @@ static int run_program(const char *mode, const char *program_and_args)
 	char cmd[2048];
 
 	/* Not built with the sanitizers: under test/memcheck asan they get the runtime
-	 * preloaded (HPKI_TOOL_PRELOAD) to load the sanitized module. */
-	snprintf(cmd, sizeof cmd, "env %s%s HPKI_PKCS11_CACHE=%s %s >/dev/null 2>&1", preload != NULL ? "LD_PRELOAD=" : "",
-		 preload != NULL ? preload : "", mode, program_and_args);
+	 * preloaded (HPKI_TOOL_PRELOAD) to load the sanitized module. Their own leaks are
+	 * not ours to report (valgrind: pkcs11-tool -O loses what ASN1_item_d2i_ex decodes
+	 * for it); the module's are, by this test program and the others that load it. */
+	snprintf(cmd, sizeof cmd, "env %s%s HPKI_PKCS11_CACHE=%s %s >/dev/null 2>&1",
+		 preload != NULL ? "ASAN_OPTIONS=detect_leaks=0 LD_PRELOAD=" : "", preload != NULL ? preload : "", mode,
+		 program_and_args);
 	{
 		char *at = strstr(cmd, "@MODULE@");
 
