@@ -28,6 +28,7 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <string.h>
 
 /*
@@ -124,6 +125,25 @@ static bool find_fields(struct hpki_cert *c)
 	    !next_element(&p, tbs_end, der, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, &c->subject, NULL, NULL) ||
 	    !next_element(&p, tbs_end, der, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, &c->spki, &spki, &spki_len))
 		return false;
+	/* issuerUniqueID [1], subjectUniqueID [2], extensions [3] EXPLICIT (§4.1.2.8-9). */
+	c->extensions.len = 0;
+	while (p < tbs_end) {
+		struct hpki_der_slice outer;
+		const uint8_t *inner;
+		long inner_len;
+		int tag = *p & 0x1F;
+
+		if (!next_element(&p, tbs_end, der, tag, V_ASN1_CONTEXT_SPECIFIC, &outer, &inner, &inner_len))
+			return false;
+		if (tag == 3) {
+			const uint8_t *q = inner;
+
+			if (!next_element(&q, inner + inner_len, der, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, &c->extensions,
+					  NULL, NULL) ||
+			    q != inner + inner_len)
+				return false;
+		}
+	}
 	/* Validity ::= SEQUENCE { notBefore Time, notAfter Time }; Time is UTCTime or
 	 * GeneralizedTime (§4.1.2.5): d2i_ASN1_TIME below takes either. */
 	p = val;
@@ -258,6 +278,50 @@ bool hpki_card_cert_subject_text(const struct hpki_cert *cert, int nid, char *ou
 	}
 	ASN1_item_free((ASN1_VALUE *)name, ASN1_ITEM_rptr(HPKI_NAME)); /* value lies in it */
 	return found;
+}
+
+/* The keyIdentifier of extension `nid` (subjectKeyIdentifier, §4.2.1.2, or
+ * authorityKeyIdentifier's, §4.2.1.1) into out; false when there is none. */
+static bool key_identifier(const struct hpki_cert *cert, int nid, uint8_t *out, size_t *len)
+{
+	const unsigned char *p = cert->der + cert->extensions.offset;
+	X509_EXTENSIONS *extensions = cert->extensions.len > 0 ? d2i_X509_EXTENSIONS(NULL, &p, (long)cert->extensions.len)
+							      : NULL;
+	int at = extensions != NULL ? X509v3_get_ext_by_NID(extensions, nid, -1) : -1;
+	void *value = at >= 0 ? X509V3_EXT_d2i(X509v3_get_ext(extensions, at)) : NULL;
+	const ASN1_OCTET_STRING *id = nid == NID_subject_key_identifier ? value
+				      : value != NULL				   ? ((AUTHORITY_KEYID *)value)->keyid
+										   : NULL;
+	bool found = id != NULL && (size_t)id->length <= *len;
+
+	if (found) {
+		memcpy(out, id->data, (size_t)id->length);
+		*len = (size_t)id->length;
+	}
+	if (nid == NID_subject_key_identifier)
+		ASN1_OCTET_STRING_free(value);
+	else
+		AUTHORITY_KEYID_free(value);
+	sk_X509_EXTENSION_pop_free(extensions, X509_EXTENSION_free);
+	return found;
+}
+
+bool hpki_card_cert_names_issuer(const struct hpki_cert *subject, const struct hpki_cert *issuer)
+{
+	uint8_t authority[64], key[64];
+	size_t authority_len = sizeof authority, key_len = sizeof key;
+
+	if (!issuer->is_x509 || !subject->is_x509 || issuer->subject.len != subject->issuer.len ||
+	    memcmp(issuer->der + issuer->subject.offset, subject->der + subject->issuer.offset, subject->issuer.len) != 0 ||
+	    !key_identifier(subject, NID_authority_key_identifier, authority, &authority_len))
+		return false;
+	/* The issuer's own identifier, else method 1 of §4.2.1.2 (SHA-1 of its key). */
+	if (!key_identifier(issuer, NID_subject_key_identifier, key, &key_len)) {
+		key_len = 20;
+		if (!hpki_card_cert_key_digest(issuer, key))
+			return false;
+	}
+	return authority_len == key_len && memcmp(authority, key, key_len) == 0;
 }
 
 /* The digest of a signature algorithm OpenSSL knows as "digest with the key's own

@@ -321,11 +321,15 @@ static enum hpki_card_status read_certificate(struct hpki_card *card, const stru
  * different certificates:
  *  1. the EF.CD entries agree: authority, iD and path (ISO 7816-15 §8.7
  *     CommonCertificateAttributes.iD, CommonObjectAttributes path);
- *  2. the copy read from the earlier application issued a certificate that this
- *     application's own EFs gave in this enumeration: its subject is that
- *     certificate's issuer and its key verifies that certificate's signature
- *     (hpki_card_cert_issued).
- * Anything else is read from the card.
+ *  2. a certificate that this application's own EFs gave in this enumeration names
+ *     the earlier copy as its issuer: issuer Name and authorityKeyIdentifier are
+ *     the copy's subject and key identifier (RFC 5280 §4.2.1.1,
+ *     hpki_card_cert_names_issuer).
+ * Anything else is read from the card. Identifying suffices here, as nothing read
+ * from a card is signature-checked before it is shown: the copy is a certificate of
+ * this card, with the name and key of the CA that issued this application's chain
+ * (a signature check would cost more than an enumeration's other work, issue 11).
+ * The cache, a file that could be edited, verifies signatures (card-cache.c).
  */
 enum cert_state { CERT_NONE, CERT_READ, CERT_CANDIDATE, CERT_REUSED };
 
@@ -355,14 +359,14 @@ static bool same_der(const struct hpki_cert *a, const struct hpki_cert *b)
 	return a->der_len == b->der_len && memcmp(a->der, b->der, a->der_len) == 0;
 }
 
-/* Whether `ca` issued another certificate that this application's EFs gave (not
- * itself: a self-signed copy proves nothing about the EF it stands for). */
+/* Whether another certificate that this application's EFs gave names `ca` as its
+ * issuer (not itself: a self-signed copy proves nothing about the EF it stands for). */
 static bool issued_one_read(const struct hpki_cert *ca, const struct hpki_cert *certs, const enum cert_state *state,
 			    size_t count)
 {
 	for (size_t i = 0; i < count; i++)
 		if (state[i] == CERT_READ && certs[i].is_x509 && !same_der(&certs[i], ca) &&
-		    hpki_card_cert_issued(ca, &certs[i]))
+		    hpki_card_cert_names_issuer(&certs[i], ca))
 			return true;
 	return false;
 }
@@ -415,7 +419,7 @@ static enum hpki_card_status settle_candidates(struct hpki_card *card, struct hp
 			bool issuer_of_other = false;
 
 			for (size_t j = 0; state[i] == CERT_CANDIDATE && j < count; j++)
-				issuer_of_other |= j != i && state[j] == CERT_CANDIDATE && hpki_card_cert_issued(copy[i], copy[j]);
+				issuer_of_other |= j != i && state[j] == CERT_CANDIDATE && hpki_card_cert_names_issuer(copy[j], copy[i]);
 			if (state[i] == CERT_CANDIDATE && !issuer_of_other)
 				pick = i;
 		}

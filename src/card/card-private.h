@@ -89,10 +89,11 @@ void hpki_card_cache_store(struct hpki_card *card);
  * proven on this stay of the card, card-stay.c); false when it is not. */
 bool hpki_card_cache_install_proven(struct hpki_card *card, const char *name, const uint8_t digest[32]);
 
-/* card-stay.c: warm start (doc/card-cache.md "Warm start"). Before an enumeration:
- * true when a process of this user proved a cache entry on this very stay of the card
- * in the reader, and the entry is now installed (no APDU sent). */
-bool hpki_card_stay_start(struct hpki_card *card);
+/* card-stay.c: warm start (doc/card-cache.md "Warm start"). Before an enumeration,
+ * with the stay mark now: true when a process of this user proved a cache entry on
+ * this very stay of the card in the reader, and the entry is now installed (no APDU
+ * sent). */
+bool hpki_card_stay_start(struct hpki_card *card, const uint8_t now[HPKI_STAY_MARK_LEN]);
 /* After a successful enumeration that read or confirmed the card: records the proof
  * for later processes, when the stay mark did not change during the enumeration. */
 void hpki_card_stay_proven(struct hpki_card *card, const uint8_t mark_before[HPKI_STAY_MARK_LEN], bool marked);

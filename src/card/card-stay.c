@@ -201,13 +201,11 @@ static bool take_pin_states(struct hpki_card *card, struct stay_record *r)
 	return true;
 }
 
-bool hpki_card_stay_start(struct hpki_card *card)
+bool hpki_card_stay_start(struct hpki_card *card, const uint8_t now[HPKI_STAY_MARK_LEN])
 {
 	struct stay_record r;
-	uint8_t now[HPKI_STAY_MARK_LEN];
 
-	if (!card->warm_start || card->cache_dir == NULL || !hpki_card_stay_mark(card, now) ||
-	    !read_record(card, &r))
+	if (!card->warm_start || card->cache_dir == NULL || !read_record(card, &r))
 		return false;
 	if (memcmp(r.mark, now, HPKI_STAY_MARK_LEN) != 0) {
 		hpki_info("'%s': the card was not proven on this stay in the reader; it proves itself", card->link.reader);
@@ -218,7 +216,7 @@ bool hpki_card_stay_start(struct hpki_card *card)
 		card->cache_entry[0] = '\0';
 		return false;
 	}
-	memcpy(card->stay, now, sizeof now);
+	memcpy(card->stay, now, HPKI_STAY_MARK_LEN);
 	card->stay_known = true;
 	card->from_cache = card->from_stay = true;
 	hpki_info("'%s': card proven on this stay in the reader by a process of this user; no APDU sent",

@@ -276,7 +276,7 @@ enum hpki_card_status hpki_card_enumerate(struct hpki_card *card)
 	bool marked = card->cache_dir != NULL && hpki_card_stay_mark(card, mark);
 	enum hpki_card_status st;
 
-	if (marked && hpki_card_stay_start(card))
+	if (marked && hpki_card_stay_start(card, mark))
 		return HPKI_CARD_OK; /* logged there; nothing was sent */
 	st = run_with_budget(card, enumerate_op, NULL, true, &hpki_card_budget_enumeration);
 	if (st == HPKI_CARD_OK && card->app_count == 0)

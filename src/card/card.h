@@ -62,6 +62,7 @@ struct hpki_cert {
 	struct hpki_der_slice serial, issuer, not_before, not_after, subject;
 	struct hpki_der_slice spki, spki_algorithm, spki_key; /* SubjectPublicKeyInfo and its two parts */
 	struct hpki_der_slice tbs, signature_algorithm, signature; /* what the issuer signed, how, and its signature */
+	struct hpki_der_slice extensions;                           /* len 0: none */
 };
 
 #define HPKI_APP_MAX_CERTS 8
@@ -209,6 +210,10 @@ bool hpki_card_cert_subject_text(const struct hpki_cert *cert, int nid, char *ou
 /* SHA-1 of the subjectPublicKey bits, the value of X509_pubkey_digest (NSS's key ID,
  * CKA_HASH_OF_SUBJECT_PUBLIC_KEY). */
 bool hpki_card_cert_key_digest(const struct hpki_cert *cert, uint8_t out[20]);
+/* Whether `subject` names `issuer` as its issuer: the issuer Name is the issuer's
+ * subject Name byte for byte and the authorityKeyIdentifier is the issuer's key
+ * identifier (RFC 5280 §4.2.1.1-2). Identifies, does not verify: no signature. */
+bool hpki_card_cert_names_issuer(const struct hpki_cert *subject, const struct hpki_cert *issuer);
 /* Whether `issuer` issued `subject`: names match byte for byte and the issuer's key
  * verifies the subject's signature (an RSA signature with a digest; else false). */
 bool hpki_card_cert_issued(const struct hpki_cert *issuer, const struct hpki_cert *subject);
