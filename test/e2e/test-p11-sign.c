@@ -680,8 +680,9 @@ static void test_sign_method_learnt_at_first_signature(void **state)
 	CK_RSA_PKCS_PSS_PARAMS params = { CKM_SHA256, CKG_MGF1_SHA256, 32 };
 	CK_MECHANISM pss = { CKM_SHA256_RSA_PKCS_PSS, &params, sizeof params };
 	CK_MECHANISM pkcs1 = { CKM_SHA256_RSA_PKCS, NULL, 0 };
-	const char *bed_cache = getenv("HPKI_PKCS11_CACHE_DIR");
+	const char *bed_cache = getenv("HPKI_PKCS11_CACHE_DIR"), *bed_mode = getenv("HPKI_PKCS11_CACHE");
 	char *saved = bed_cache != NULL ? strdup(bed_cache) : NULL;
+	char *saved_mode = bed_mode != NULL ? strdup(bed_mode) : NULL;
 	char dir[80], cmd[120];
 	unsigned char sig[512];
 	CK_ULONG sig_len = sizeof sig;
@@ -694,6 +695,7 @@ static void test_sign_method_learnt_at_first_signature(void **state)
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	assert_int_equal(system(cmd), 0);
 	setenv("HPKI_PKCS11_CACHE_DIR", dir, 1);
+	setenv("HPKI_PKCS11_CACHE", "on", 1); /* also when the suite runs with it off */
 	p11->C_Finalize(NULL);
 	p11_init();
 	open_token(&t, "HPKI Auth");
@@ -726,7 +728,12 @@ static void test_sign_method_learnt_at_first_signature(void **state)
 		setenv("HPKI_PKCS11_CACHE_DIR", saved, 1);
 	else
 		unsetenv("HPKI_PKCS11_CACHE_DIR");
+	if (saved_mode != NULL)
+		setenv("HPKI_PKCS11_CACHE", saved_mode, 1);
+	else
+		unsetenv("HPKI_PKCS11_CACHE");
 	free(saved);
+	free(saved_mode);
 	p11_init();
 }
 
