@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,4 +137,24 @@ bool hpki_cache_file_write(const char *dir, const char *name, const uint8_t *dat
 		unlink(tmp);
 	}
 	return ok;
+}
+
+bool hpki_cache_sha256(const void *a, size_t a_len, const void *b, size_t b_len, uint8_t out[HPKI_CACHE_DIGEST_LEN])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned int n = HPKI_CACHE_DIGEST_LEN;
+	bool ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 && EVP_DigestUpdate(ctx, a, a_len) == 1 &&
+		  (b_len == 0 || EVP_DigestUpdate(ctx, b, b_len) == 1) && EVP_DigestFinal_ex(ctx, out, &n) == 1 &&
+		  n == HPKI_CACHE_DIGEST_LEN;
+
+	if (!ok)
+		memset(out, 0, HPKI_CACHE_DIGEST_LEN);
+	EVP_MD_CTX_free(ctx);
+	return ok;
+}
+
+void hpki_cache_hex(const uint8_t *d, size_t len, char *out)
+{
+	for (size_t i = 0; i < len; i++)
+		sprintf(out + 2 * i, "%02x", d[i]);
 }

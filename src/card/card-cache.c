@@ -15,14 +15,13 @@
 #include "card-private.h"
 #include "log.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MAGIC "HPKICC01"
 #define MAGIC_LEN 8
-#define DIGEST_LEN 32
+#define DIGEST_LEN HPKI_CACHE_DIGEST_LEN
 
 enum record {
 	REC_CARD = 1,  /* roles read (4), pso_form, select_without_fci */
@@ -78,26 +77,6 @@ static void put_der(struct buf *b, enum record tag, int rc, uint8_t *der, size_t
 	free(der);
 }
 
-static void sha256(const void *a, size_t a_len, const void *b, size_t b_len, uint8_t out[DIGEST_LEN])
-{
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned int n = DIGEST_LEN;
-
-	memset(out, 0, DIGEST_LEN);
-	if (ctx == NULL)
-		return;
-	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 || EVP_DigestUpdate(ctx, a, a_len) != 1 ||
-	    (b_len > 0 && EVP_DigestUpdate(ctx, b, b_len) != 1) || EVP_DigestFinal_ex(ctx, out, &n) != 1)
-		memset(out, 0, DIGEST_LEN);
-	EVP_MD_CTX_free(ctx);
-}
-
-static void hex(const uint8_t *d, size_t len, char *out)
-{
-	for (size_t i = 0; i < len; i++)
-		sprintf(out + 2 * i, "%02x", d[i]);
-}
-
 /* ------------------------------------------------------------------------ */
 /* Names                                                                     */
 
@@ -107,8 +86,8 @@ static void hint_name(const struct hpki_card *card, char out[80])
 {
 	uint8_t d[DIGEST_LEN];
 
-	sha256("hpki-cache-atr", 14, card->atr, card->atr_len, d);
-	hex(d, DIGEST_LEN, out);
+	hpki_cache_sha256("hpki-cache-atr", 14, card->atr, card->atr_len, d);
+	hpki_cache_hex(d, DIGEST_LEN, out);
 	strcat(out, ".hint");
 }
 
@@ -118,9 +97,9 @@ static void entry_name(const struct hpki_card *card, const uint8_t *ee, size_t e
 {
 	uint8_t a[DIGEST_LEN], d[DIGEST_LEN];
 
-	sha256("hpki-cache-atr", 14, card->atr, card->atr_len, a);
-	sha256(a, DIGEST_LEN, ee, ee_len, d);
-	hex(d, DIGEST_LEN, out);
+	hpki_cache_sha256("hpki-cache-atr", 14, card->atr, card->atr_len, a);
+	hpki_cache_sha256(a, DIGEST_LEN, ee, ee_len, d);
+	hpki_cache_hex(d, DIGEST_LEN, out);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -166,7 +145,7 @@ static bool encode(const struct hpki_card *card, struct buf *b)
 		encode_app(b, &card->apps[i]);
 	if (b->failed)
 		return false;
-	sha256(b->data, b->len, NULL, 0, d);
+	hpki_cache_sha256(b->data, b->len, NULL, 0, d);
 	put(b, d, DIGEST_LEN);
 	return !b->failed;
 }
@@ -275,7 +254,7 @@ static bool decode(const uint8_t *data, size_t len, struct loaded *l, bool parse
 	/* A file may be torn or edited; the store's round trip decodes what encode() has
 	 * just digested (parse false), so only a file's digest is computed again. */
 	if (parse) {
-		sha256(data, end, NULL, 0, d);
+		hpki_cache_sha256(data, end, NULL, 0, d);
 		if (memcmp(d, data + end, DIGEST_LEN) != 0)
 			return false;
 	}

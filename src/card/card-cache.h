@@ -19,5 +19,11 @@
 /* card-cache-file.c: the files. Names are 64 hex digits (+ ".hint"). */
 bool hpki_cache_file_read(const char *dir, const char *name, uint8_t **data, size_t *len);
 bool hpki_cache_file_write(const char *dir, const char *name, const uint8_t *data, size_t len);
+/* SHA-256 of a then b (b may be empty), the digest that names and seals the files;
+ * false (and zeros) when OpenSSL fails. */
+#define HPKI_CACHE_DIGEST_LEN 32
+bool hpki_cache_sha256(const void *a, size_t a_len, const void *b, size_t b_len, uint8_t out[HPKI_CACHE_DIGEST_LEN]);
+/* len bytes as 2 * len lowercase hex digits and a terminating NUL. */
+void hpki_cache_hex(const uint8_t *d, size_t len, char *out);
 
 #endif

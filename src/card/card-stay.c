@@ -24,14 +24,13 @@
 #include "card-private.h"
 #include "log.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define STAY_MAGIC "HPKISTY1"
 #define STAY_MAGIC_LEN 8
-#define DIGEST_LEN 32
+#define DIGEST_LEN HPKI_CACHE_DIGEST_LEN
 #define ENTRY_NAME_LEN 64
 #define APP_STATE_LEN 4
 #define HEAD_LEN (STAY_MAGIC_LEN + HPKI_STAY_MARK_LEN + ENTRY_NAME_LEN + DIGEST_LEN + 4 + 1)
@@ -52,13 +51,6 @@ struct stay_record {
 	size_t app_count;
 };
 
-static bool sha256(const uint8_t *data, size_t len, uint8_t out[DIGEST_LEN])
-{
-	unsigned int n = 0;
-
-	return EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) == 1 && n == DIGEST_LEN;
-}
-
 /* One record per reader: a card can only stay in one reader at a time. */
 static bool record_name(const struct hpki_card *card, char out[80])
 {
@@ -66,10 +58,9 @@ static bool record_name(const struct hpki_card *card, char out[80])
 	char label[16 + HPKI_READER_NAME_MAX];
 	int n = snprintf(label, sizeof label, "hpki-stay:%s", card->link.reader);
 
-	if (n < 0 || (size_t)n >= sizeof label || !sha256((const uint8_t *)label, (size_t)n, d))
+	if (n < 0 || (size_t)n >= sizeof label || !hpki_cache_sha256(label, (size_t)n, NULL, 0, d))
 		return false;
-	for (size_t i = 0; i < DIGEST_LEN; i++)
-		sprintf(out + 2 * i, "%02x", d[i]);
+	hpki_cache_hex(d, DIGEST_LEN, out);
 	strcat(out, ".stay");
 	return true;
 }
@@ -98,7 +89,7 @@ static bool decode_record(const uint8_t *data, size_t len, struct stay_record *r
 
 	memset(r, 0, sizeof *r);
 	if (len < HEAD_LEN + DIGEST_LEN || len > RECORD_MAX || memcmp(data, STAY_MAGIC, STAY_MAGIC_LEN) != 0 ||
-	    !sha256(data, len - DIGEST_LEN, d) || memcmp(d, data + len - DIGEST_LEN, DIGEST_LEN) != 0)
+	    !hpki_cache_sha256(data, len - DIGEST_LEN, NULL, 0, d) || memcmp(d, data + len - DIGEST_LEN, DIGEST_LEN) != 0)
 		return false;
 	memcpy(r->mark, p, HPKI_STAY_MARK_LEN);
 	p += HPKI_STAY_MARK_LEN;
@@ -165,7 +156,7 @@ static void write_record(const struct hpki_card *card, const struct stay_record 
 		*p++ = a->locked;
 		*p++ = a->tries < 0 || a->tries > 15 ? 0xFF : (uint8_t)a->tries;
 	}
-	if (!sha256(data, (size_t)(p - data), p))
+	if (!hpki_cache_sha256(data, (size_t)(p - data), NULL, 0, p))
 		return;
 	p += DIGEST_LEN;
 	(void)hpki_cache_file_write(card->cache_dir, name, data, (size_t)(p - data));

@@ -21,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "cache-helpers.h"
 #include "p11-helpers.h"
 
 static double now(void)
@@ -82,18 +83,8 @@ static void drop_cache(void)
  * finds the cache but no proof of this stay, so the card proves itself. */
 static void reinsert_card(void)
 {
-	CK_SLOT_ID slots[16];
-	CK_ULONG n = 16;
-
 	setenv("HPKI_PKCS11_CACHE", "off", 1);
-	p11_init();
-	p11->C_GetSlotList(CK_FALSE, slots, &n);
-	p11_drain_events();
-	vcard_ctl(NULL, 0, "remove");
-	p11_wait_event(slots[0]);
-	vcard_ctl(NULL, 0, "insert");
-	p11_wait_event(slots[0]);
-	p11_finalize();
+	card_out_and_in("insert");
 	unsetenv("HPKI_PKCS11_CACHE");
 }
 
