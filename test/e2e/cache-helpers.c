@@ -44,6 +44,16 @@ void fresh_cache(void)
 	setenv("HPKI_PKCS11_CACHE", cache_mode, 1);
 }
 
+void remove_cache_dir(void)
+{
+	char cmd[600];
+
+	/* The directory and what the tests planted beside it (<dir>.<holder>). */
+	snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'.*", cache_dir, cache_dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", cache_dir);
+}
+
 bool same_file(const unsigned char *value, CK_ULONG len, const char *holder, const char *name)
 {
 	char path[512];

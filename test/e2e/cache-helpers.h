@@ -16,6 +16,8 @@ extern const char *cache_mode;
 long expected(const char *name);
 /* Empties the cache directory and points the module at it, in cache_mode. */
 void fresh_cache(void);
+/* Removes the cache directory of the run and the files planted beside it (at exit). */
+void remove_cache_dir(void);
 /* Whether value is the content of test/pki/<holder>/<name>. */
 bool same_file(const unsigned char *value, CK_ULONG len, const char *holder, const char *name);
 /* A fresh module lists both tokens; every certificate shown must be the holder's or a

@@ -426,6 +426,7 @@ static int teardown(void **state)
 
 int main(void)
 {
+	int rc;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_cold_listing_costs_exactly, teardown),
 		cmocka_unit_test_teardown(test_each_token_shows_its_own_ca_certificates, teardown),
@@ -450,6 +451,9 @@ int main(void)
 	p11_load();
 	/* p11-cost-shared-ca.e2e: only what its card switch is about. */
 	if (getenv("HPKI_COST_ONLY") != NULL && strcmp(getenv("HPKI_COST_ONLY"), "own-ca") == 0)
-		return cmocka_run_group_tests(own_ca, NULL, NULL);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+		rc = cmocka_run_group_tests(own_ca, NULL, NULL);
+	else
+		rc = cmocka_run_group_tests(tests, NULL, NULL);
+	remove_cache_dir();
+	return rc;
 }

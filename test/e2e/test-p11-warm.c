@@ -354,6 +354,7 @@ static int teardown(void **state)
 
 int main(void)
 {
+	int rc;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_warm_start_sends_nothing, teardown),
 		cmocka_unit_test_teardown(test_warm_start_follows_swaps_and_renewal, teardown),
@@ -368,5 +369,7 @@ int main(void)
 	snprintf(cache_dir, sizeof cache_dir, "/tmp/hpki-warm-cache.%ld", (long)getpid());
 	cache_mode = "on";
 	p11_load();
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	remove_cache_dir();
+	return rc;
 }
