@@ -30,6 +30,13 @@ with_card() {
 	# shellcheck disable=SC2086
 	timeout 120 "$WITH_VCARD" $opts -- bash "$0" --inner "$@"
 }
+# A part works in a scratch directory of its own (rx.txt, report.txt...), removed when
+# the part ends: the suite runs hundreds of parts, /tmp must not keep them.
+enter_scratch() {
+	scratch=$(mktemp -d "${TMPDIR:-/tmp}/hpki-tool-part.XXXXXX") || exit 1
+	trap 'cd / && rm -rf "$scratch"' EXIT
+	cd "$scratch" || exit 1
+}
 # Adds the PASS/FAIL lines of a part's output to the counters.
 tally() {
 	local out=$1
