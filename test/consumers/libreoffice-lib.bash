@@ -19,6 +19,8 @@
 #                      picks the holder's certificate in "Select X.509 Certificate",
 #                      fills Location and waits until it shows (keyboard is back)
 #   pdf_password WIN PASSWORD   types the "Certificate password"
+#   pdf_save_as        in the "Export" file dialog that follows: saves as $PDF, a file
+#                      of $HOME (where the dialog opens); checks the dialog closed
 # The signature library hpki-sig-pkcs11.so (one token, "HPKI Application"): LibreOffice
 # logs in to every token that needs a PIN while it lists the signing certificates, so
 # with hpki-pkcs11.so it would ask for the authentication PIN too.
@@ -132,4 +134,21 @@ pdf_password() { # window password: the "Certificate password" field
 pdf_location() { # window
 	key_to "$1" alt+l ctrl+a
 	xdotool type --delay 60 "$PDF_LOCATION"
+}
+pdf_save_as() {
+	local fw
+	fw=$(wait_window '^Export$' 30)
+	check "file dialog 'Export'" test -n "$fw"
+	[ -n "$fw" ] || return 1
+	# Only the file name is typed, into the folder the dialog opens in ($HOME, a fresh
+	# directory). A full path made the field autocomplete every directory on the way
+	# against /tmp, which holds hundreds of entries late in a full test run; slowly, as
+	# fast keys arrive out of order under load.
+	key_to "$fw" ctrl+a
+	sleep 0.3
+	xdotool type --delay 120 "$(basename "$PDF")"
+	shot pdf-file-dialog
+	PDF_SAVE_T0=$(date +%s%N) # the export starts with this key
+	key_to "$fw" Return
+	check "file dialog closed on Return (saving as $PDF)" wait_no_window '^Export$' 10
 }
