@@ -141,8 +141,9 @@ pdf_save_as() {
 	check "file dialog 'Export'" test -n "$fw"
 	[ -n "$fw" ] || return 1
 	# Only the file name is typed, into the folder the dialog opens in ($HOME, a fresh
-	# directory). A full path made the field autocomplete every directory on the way
-	# against /tmp, which holds hundreds of entries late in a full test run; slowly, as
+	# directory): with a full path the field autocompletes each directory on the way
+	# against /tmp, which holds hundreds of entries late in a full test run — the likely
+	# (not proven) cause of an export that once never started there. Typed slowly:
 	# fast keys arrive out of order under load.
 	key_to "$fw" ctrl+a
 	sleep 0.3
